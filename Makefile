@@ -1,0 +1,35 @@
+# secdigest: `make run` serves with the embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: install run test lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## the .venv with the project and its dev extras (idempotent)
+
+run: install ## migrate and serve on HOST:PORT (default 127.0.0.1:8000)
+	$(BIN)/secdigest serve --host $(HOST) --port $(PORT)
+
+test: install ## the whole suite (PostgreSQL too when SECDIGEST_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

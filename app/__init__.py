@@ -1,0 +1,1 @@
+"""secdigest: security news in, the Daily Security Info digest out."""

@@ -1,0 +1,308 @@
+"""The `secdigest` command. Imports are lazy: `secdigest iocs --jsonl` must start fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from app.errors import SecdigestError
+    from app.settings import Settings
+    from app.state import AppState
+
+EPILOG = """\
+examples:
+  secdigest serve --port 8000
+  secdigest summarize https://www.example.com/news/new-campaign --format md
+  echo 'beacon to hxxps://evil[.]com/gate' | secdigest iocs
+  secdigest extract page.html
+  secdigest report today --format md
+  secdigest import digest.md --date 2024-12-06
+
+configuration: SECDIGEST_* environment variables or a .env file (see README).
+"""
+
+
+def _read_input(path: str | None) -> str:
+    if path in (None, "-"):
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _print_json(value: Any, out: TextIO = sys.stdout) -> None:
+    out.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _fail(error: SecdigestError, subject: str | None = None) -> None:
+    where = f"{subject}: " if subject else ""
+    sys.stderr.write(f"secdigest: {where}{error.slug}: {error.detail}\n")
+
+
+def _settings() -> Settings:
+    from app.settings import get_settings
+
+    return get_settings()
+
+
+def _migrate_if_asked(settings: Settings) -> None:
+    if settings.auto_migrate:
+        from app.migrate import upgrade
+
+        upgrade(settings.database_url)
+
+
+async def _with_state(settings: Settings, work: Callable[[AppState], Awaitable[int]]) -> int:
+    from app.state import AppState
+
+    state = AppState.open(settings)
+    try:
+        return await work(state)
+    finally:
+        await state.close()
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate (unless SECDIGEST_AUTO_MIGRATE=false) and serve the API."""
+    import logging
+
+    import uvicorn
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    _migrate_if_asked(settings)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Apply the database migrations."""
+    from app.migrate import head_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print(f"database at migration {head_revision()}")
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    """The whole pipeline for each URL, without a server."""
+    from app.db import session_scope
+    from app.errors import SecdigestError
+    from app.schemas.summarize import article_read
+    from app.services.markdown import labels_for, render_item
+    from app.services.pipeline import Placement, summarize_url
+    from app.services.reports import item_to_digest, today
+
+    settings = _settings()
+    _migrate_if_asked(settings)
+    lang = args.lang or settings.lang
+
+    async def work(state: AppState) -> int:
+        placement = Placement(day=today(settings.tz), lang=lang)
+        outputs: list[Any] = []
+        failures = 0
+        for url in args.urls:
+            try:
+                async for session in session_scope(state.sessionmaker):
+                    result = await summarize_url(
+                        session,
+                        state.http,
+                        state.summarizer,
+                        state.fetch_policy,
+                        url=url,
+                        placement=placement,
+                        force=args.force,
+                    )
+            except SecdigestError as exc:
+                _fail(exc, url)
+                failures += 1
+                continue
+            if args.format == "md":
+                labels = labels_for(lang, settings.model_recommendations_label)
+                outputs.append(render_item(item_to_digest(result.item), labels))
+            else:
+                outputs.append(article_read(result).model_dump(mode="json"))
+        if args.format == "md":
+            sys.stdout.write("\n".join(outputs))
+        elif outputs:
+            _print_json(outputs[0] if len(args.urls) == 1 else outputs)
+        return 1 if failures else 0
+
+    return asyncio.run(_with_state(settings, work))
+
+
+def cmd_iocs(args: argparse.Namespace) -> int:
+    """Indicators in text (stdin by default), or a JSON-lines batch."""
+    from app.services.iocs import find_iocs
+
+    if args.jsonl:
+        out = sys.stdout
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            iocs = [{"type": i.type.value, "value": i.value} for i in find_iocs(record["text"])]
+            out.write(json.dumps({"id": record.get("id"), "iocs": iocs}, ensure_ascii=False))
+            out.write("\n")
+        return 0
+    found = find_iocs(_read_input(args.file))
+    if args.format == "text":
+        for ioc in found:
+            print(f"{ioc.type.value}\t{ioc.value}")
+    else:
+        _print_json(
+            [{"type": i.type.value, "value": i.value, "defanged": i.defanged} for i in found]
+        )
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Main text and metadata of an HTML page (stdin by default)."""
+    from dataclasses import asdict
+
+    from app.services.extract import extract_article
+
+    from_stdin = args.file in (None, "-")
+    html = sys.stdin.buffer.read() if from_stdin else Path(args.file).read_bytes()
+    article = extract_article(html, args.url)
+    _print_json(asdict(article))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print a stored daily report."""
+    from app.db import session_scope
+    from app.errors import SecdigestError
+    from app.schemas.reports import report_read
+    from app.services import reports
+    from app.services.markdown import labels_for, render_digest
+
+    settings = _settings()
+    _migrate_if_asked(settings)
+    lang = args.lang or settings.lang
+    labels = labels_for(lang, settings.model_recommendations_label)
+
+    async def work(state: AppState) -> int:
+        try:
+            async for session in session_scope(state.sessionmaker):
+                day = await reports.resolve_day(session, args.date, settings.tz)
+                digest = await reports.load_digest(session, day)
+        except SecdigestError as exc:
+            _fail(exc)
+            return 1
+        if args.format == "json":
+            _print_json(report_read(digest, labels, lang).model_dump(mode="json"))
+        else:
+            sys.stdout.write(render_digest(digest, labels))
+        return 0
+
+    return asyncio.run(_with_state(settings, work))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Store a report written in the digest's Markdown format."""
+    from app.db import session_scope
+    from app.errors import InvalidRequest, SecdigestError
+    from app.services import reports
+    from app.services.markdown import parse_digest
+
+    settings = _settings()
+    _migrate_if_asked(settings)
+
+    async def work(state: AppState) -> int:
+        try:
+            day = reports.parse_day(args.date, settings.tz)
+            if day is None:
+                raise InvalidRequest("import into a named day, not 'latest'")
+            digest = parse_digest(_read_input(args.file), day=day)
+            async for session in session_scope(state.sessionmaker):
+                await reports.import_digest(session, day, digest)
+        except SecdigestError as exc:
+            _fail(exc, args.file)
+            return 1
+        print(f"imported {len(digest.items)} items into the report of {day.isoformat()}")
+        return 0
+
+    return asyncio.run(_with_state(settings, work))
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; every command's help says what it does."""
+    parser = argparse.ArgumentParser(
+        prog="secdigest",
+        description="Security news in, the Daily Security Info digest out.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> Any:
+        sub = commands.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(func=func)
+        return sub
+
+    serve = add("serve", cmd_serve, "migrate the database and serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+    add("migrate", cmd_migrate, "apply database migrations (a release step)")
+
+    summarize = add("summarize", cmd_summarize, "fetch, summarize and store URLs; print them")
+    summarize.add_argument("urls", nargs="+", metavar="URL", help="article URL(s)")
+    summarize.add_argument("--format", choices=("json", "md"), default="json")
+    summarize.add_argument("--lang", choices=("ja", "en"), help="digest language")
+    summarize.add_argument("--force", action="store_true", help="fetch again even if known")
+
+    iocs = add("iocs", cmd_iocs, "find IOCs in text (stdin by default)")
+    iocs.add_argument("file", nargs="?", metavar="FILE", help="text file, or - for stdin")
+    iocs.add_argument("--format", choices=("json", "text"), default="json")
+    iocs.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='batch: JSON lines {"id","text"} on stdin, {"id","iocs"} on stdout',
+    )
+
+    extract = add("extract", cmd_extract, "main text of an HTML page as JSON (stdin by default)")
+    extract.add_argument("file", nargs="?", metavar="FILE", help="HTML file, or - for stdin")
+    extract.add_argument("--url", help="the page's URL (resolves relative links)")
+
+    report = add("report", cmd_report, "print a stored daily report")
+    report.add_argument("date", nargs="?", default="today", help="YYYY-MM-DD, today or latest")
+    report.add_argument("--format", choices=("md", "json"), default="md")
+    report.add_argument("--lang", choices=("ja", "en"), help="language of headings and labels")
+
+    imp = add("import", cmd_import, "store a report written in the digest's Markdown format")
+    imp.add_argument("file", metavar="FILE", help="Markdown file, or - for stdin")
+    imp.add_argument("--date", required=True, help="the report's day, YYYY-MM-DD or today")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `secdigest` console script."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

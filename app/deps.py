@@ -1,0 +1,96 @@
+"""Dependencies for routes, named once as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import session_scope
+from app.errors import PayloadTooLarge
+from app.services.fetch import FetchPolicy
+from app.services.summarize.base import SummaryEngine
+from app.settings import Settings
+from app.state import AppState
+
+MARKDOWN = "text/markdown"
+
+
+def get_state(request: Request) -> AppState:
+    """The AppState opened by the lifespan."""
+    state: AppState = request.app.state.secdigest
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed once before the answer is sent."""
+    async for session in session_scope(state.sessionmaker):
+        yield session
+
+
+# scope="function": the commit happens before the response leaves, so a failed commit is
+# an error answer, never a 200 for data that was not stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_settings_dep(state: StateDep) -> Settings:
+    """The app's settings."""
+    return state.settings
+
+
+def get_http(state: StateDep) -> httpx.AsyncClient:
+    """The shared HTTP client for pages."""
+    return state.http
+
+
+def get_summarizer(state: StateDep) -> SummaryEngine:
+    """The configured summary engine."""
+    return state.summarizer
+
+
+def get_fetch_policy(state: StateDep) -> FetchPolicy:
+    """The fetch limits and allow-list."""
+    return state.fetch_policy
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+SummarizerDep = Annotated[SummaryEngine, Depends(get_summarizer)]
+FetchPolicyDep = Annotated[FetchPolicy, Depends(get_fetch_policy)]
+
+
+def wants_markdown(
+    request: Request,
+    format: Annotated[str | None, Query(pattern="^(md|json)$", description="md or json")] = None,
+) -> bool:
+    """`?format=md`, or an Accept header that prefers text/markdown to JSON."""
+    if format is not None:
+        return format == "md"
+    accept = request.headers.get("accept", "")
+    return MARKDOWN in accept and "application/json" not in accept.split(MARKDOWN)[0]
+
+
+MarkdownWantedDep = Annotated[bool, Depends(wants_markdown)]
+
+MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
+
+
+async def read_body_capped(request: Request, limit: int = MAX_MARKDOWN_BYTES) -> bytes:
+    """The request body, refused with 413 as soon as it passes the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,39 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.deps import StateDep
+from app.errors import problem_response
+from app.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(state: StateDep) -> JSONResponse | dict[str, str]:
+    """Readiness: the database answers and its schema is at the code's migration head."""
+    try:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        revision = await current_revision(state.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        return problem_response(
+            503, "not-ready", "Not ready", f"database unreachable: {type(exc).__name__}"
+        )
+    head = head_revision()
+    if revision != head:
+        return problem_response(
+            503, "not-ready", "Not ready", f"database at migration {revision}, code at {head}"
+        )
+    return {"status": "ready", "migration": str(revision)}

@@ -1,0 +1,95 @@
+"""Daily reports as JSON, for the frontend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from app.schemas.summarize import IocRead
+from app.services.digest import Digest, DigestItem
+from app.services.markdown.labels import Labels
+from app.services.sections import Section
+
+
+class ReportItemRead(BaseModel):
+    """An entry of the report: a summarized article or a link."""
+
+    id: int | None
+    kind: str = Field(description="article or link")
+    section: Section
+    title: str
+    url: str | None
+    summary: list[str]
+    iocs: list[IocRead]
+    recommendations: list[str]
+    other: list[str]
+    model_recommendations: list[str]
+    article_id: int | None
+
+
+class ReportSectionRead(BaseModel):
+    """A section of the report, in report order, with its heading in the report language."""
+
+    key: Section
+    heading: str
+    items: list[ReportItemRead]
+
+
+class ReportRead(BaseModel):
+    """A day's report."""
+
+    date: dt.date
+    title: str
+    lang: str
+    item_count: int
+    sections: list[ReportSectionRead]
+
+
+class ReportSummaryRead(BaseModel):
+    """A day that has a report."""
+
+    date: dt.date
+    item_count: int
+
+
+class ReportListRead(BaseModel):
+    """Days that have a report, newest first."""
+
+    reports: list[ReportSummaryRead]
+
+
+def report_item_read(item: DigestItem) -> ReportItemRead:
+    """A digest entry as JSON."""
+    return ReportItemRead(
+        id=item.id,
+        kind=item.kind.value,
+        section=item.section,
+        title=item.title,
+        url=item.url,
+        summary=item.summary,
+        iocs=[IocRead(type=i.type, value=i.value, defanged=i.defanged) for i in item.iocs],
+        recommendations=item.recommendations,
+        other=item.other,
+        model_recommendations=item.model_recommendations,
+        article_id=item.article_id,
+    )
+
+
+def report_read(digest: Digest, labels: Labels, lang: str) -> ReportRead:
+    """A day's digest as JSON, every section present and in report order."""
+    assert digest.day is not None
+    return ReportRead(
+        date=digest.day,
+        title=digest.title,
+        lang=lang,
+        item_count=len(digest.items),
+        sections=[
+            ReportSectionRead(
+                key=section,
+                heading=labels.sections[section],
+                items=[report_item_read(item) for item in items],
+            )
+            for section, items in digest.by_section()
+        ],
+    )

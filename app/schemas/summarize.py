@@ -1,0 +1,149 @@
+"""POST /summarize: the request and the article JSON that SOAR playbooks read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.services.pipeline import ArticleResult
+from app.services.sections import Section
+
+MAX_URLS = 20
+
+
+class SummarizeRequest(BaseModel):
+    """One of `url`, `urls`, `html` or `text`, and options."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"url": "https://www.example.com/news/new-campaign"},
+                {"urls": ["https://a.example/1", "https://b.example/2"], "lang": "en"},
+                {"text": "Attackers used evil[.]com ...", "title": "A campaign"},
+            ]
+        },
+    )
+
+    url: str | None = Field(None, max_length=2048, description="The article to summarize.")
+    urls: list[str] | None = Field(
+        None, min_length=1, max_length=MAX_URLS, description="Several articles, one by one."
+    )
+    html: str | None = Field(None, description="The page's HTML, when you already have it.")
+    text: str | None = Field(None, description="Plain article text (no extraction).")
+    title: str | None = Field(None, max_length=1000, description="Title for `text`.")
+    lang: Literal["ja", "en"] | None = Field(
+        None, description="Language of the digest (default SECDIGEST_LANG)."
+    )
+    section: Section | None = Field(None, description="Report section (default: by content).")
+    date: dt.date | None = Field(
+        None, description="Report day (default: today in SECDIGEST_TIMEZONE)."
+    )
+    force: bool = Field(False, description="Fetch and summarize again even if already known.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        given = [name for name in ("urls", "html", "text") if getattr(self, name) is not None]
+        if self.url is not None and self.html is None and self.text is None:
+            given.append("url")
+        if len(given) != 1:
+            raise ValueError("give exactly one of url, urls, html or text")
+        return self
+
+
+class IocRead(BaseModel):
+    """An indicator found in the article text (never added by a model)."""
+
+    type: str = Field(description="ipv4, ipv6, domain, url, email, md5, sha1, sha256, ...")
+    value: str = Field(description="Refanged and normalized.")
+    defanged: str = Field(description="Safe display form, as the Markdown shows it.")
+    raw: str | None = Field(None, description="As written in the source, first occurrence.")
+    was_defanged: bool | None = Field(None, description="The source wrote it defanged.")
+    offset: int | None = Field(None, description="Character offset of its first occurrence.")
+
+
+class ReportPlacement(BaseModel):
+    """Where the article sits in the daily report."""
+
+    date: dt.date
+    item_id: int
+    section: Section
+
+
+class ArticleRead(BaseModel):
+    """One summarized article."""
+
+    id: int
+    url: str | None
+    final_url: str | None
+    canonical_url: str | None
+    title: str = Field(description="Title of the digest entry.")
+    original_title: str = Field(description="Title as the page gives it.")
+    published: str | None = Field(description="Publication time as the page states it.")
+    lang: str | None = Field(description="Language of the article.")
+    author: str | None
+    site_name: str | None
+    summary: list[str] = Field(description="Summary bullets.")
+    iocs: list[IocRead]
+    recommendations: list[str] = Field(description="Recommendations stated in the article.")
+    other: list[str] = Field(description="Attribution, actors, victims.")
+    model_recommendations: list[str] = Field(description="The model's own recommendations.")
+    section: Section
+    engine: Literal["offline", "llm"]
+    model: str | None
+    summary_lang: str = Field(description="Language the summary is written in.")
+    degraded: bool = Field(description="The model failed and the offline engine answered.")
+    degraded_reason: str | None
+    cached: bool = Field(description="Answered from storage: nothing fetched or summarized.")
+    report: ReportPlacement
+    created_at: dt.datetime
+
+
+class SummarizeFailure(BaseModel):
+    """A URL of a `urls` batch that failed; the others are still processed."""
+
+    url: str
+    problem: dict[str, object]
+
+
+def article_read(result: ArticleResult) -> ArticleRead:
+    """Shape a pipeline result as the public article JSON."""
+    article, summary, item = result.article, result.summary, result.item
+    return ArticleRead(
+        id=article.id,
+        url=article.url,
+        final_url=article.final_url,
+        canonical_url=article.canonical_url,
+        title=summary.title or article.title,
+        original_title=article.title,
+        published=article.published,
+        lang=article.lang,
+        author=article.author,
+        site_name=article.site_name,
+        summary=list(summary.bullets),
+        iocs=[
+            IocRead(
+                type=ioc.type,
+                value=ioc.value,
+                defanged=ioc.defanged,
+                raw=ioc.raw,
+                was_defanged=ioc.was_defanged,
+                offset=ioc.offset,
+            )
+            for ioc in article.iocs
+        ],
+        recommendations=list(summary.recommendations),
+        other=list(summary.other),
+        model_recommendations=list(summary.model_recommendations),
+        section=Section(item.section),
+        engine="llm" if summary.engine == "llm" else "offline",
+        model=summary.model,
+        summary_lang=summary.lang,
+        degraded=summary.degraded,
+        degraded_reason=summary.degraded_reason,
+        cached=result.cached,
+        report=ReportPlacement(date=result.day, item_id=item.id, section=Section(item.section)),
+        created_at=article.created_at,
+    )

@@ -1,0 +1,1 @@
+"""Business logic. Nothing in here knows about HTTP."""

@@ -1,0 +1,62 @@
+"""The daily digest as plain values: what the Markdown renderer and parser exchange.
+
+Rendering and parsing work on these, never on ORM rows, so both stay pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from app.services.sections import SECTION_ORDER, Section
+
+
+class ItemKind(StrEnum):
+    """An article entry (title, URL, five lists) or a link line (`- [title](url)`)."""
+
+    ARTICLE = "article"
+    LINK = "link"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestIoc:
+    """An IOC as a report shows it."""
+
+    type: str
+    value: str  # refanged
+    defanged: str  # exactly as the Markdown shows it
+
+
+@dataclass(slots=True)
+class DigestItem:
+    """One entry of the digest."""
+
+    kind: ItemKind
+    section: Section
+    title: str
+    url: str | None = None
+    summary: list[str] = field(default_factory=list)
+    iocs: list[DigestIoc] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    model_recommendations: list[str] = field(default_factory=list)
+    id: int | None = None
+    article_id: int | None = None
+
+
+@dataclass(slots=True)
+class Digest:
+    """A day's digest: items in report order."""
+
+    day: date | None
+    items: list[DigestItem] = field(default_factory=list)
+    title: str = "Daily Security Info"
+
+    def section_items(self, section: Section) -> list[DigestItem]:
+        """The items of one section, in order."""
+        return [item for item in self.items if item.section == section]
+
+    def by_section(self) -> list[tuple[Section, list[DigestItem]]]:
+        """Every section in report order with its items (empty lists included)."""
+        return [(section, self.section_items(section)) for section in SECTION_ORDER]

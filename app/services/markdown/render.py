@@ -1,0 +1,101 @@
+"""Digest → Markdown, from the Jinja2 template in app/templates/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from app.services.digest import Digest, DigestItem, ItemKind
+from app.services.iocs import defang_text
+from app.services.markdown.escape import escape_text, escape_url, fold_whitespace
+from app.services.markdown.labels import Labels
+
+_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@cache
+def _template(name: str) -> Template:
+    environment = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        # Markdown, not HTML: escaping is ours (escape_text), done before the template.
+        autoescape=False,  # noqa: S701
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template(name)
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemView:
+    kind: str
+    title: str
+    url: str | None
+    lists: list[tuple[str, list[str], str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _SectionView:
+    heading: str
+    items: list[_ItemView]
+
+
+def _text(value: str) -> str:
+    # Escape first (structure), then defang (no live indicator anywhere in the report).
+    return defang_text(escape_text(value))
+
+
+def _ioc_line(defanged: str) -> str:
+    # Display forms are produced by the IOC engine and carry intended brackets
+    # (`evil[.]com`); only the line structure needs protecting here.
+    return defang_text(fold_whitespace(defanged))
+
+
+def _item_view(item: DigestItem, labels: Labels) -> _ItemView:
+    url = escape_url(item.url) if item.url else None
+    if item.kind == ItemKind.LINK:
+        return _ItemView(kind="link", title=_text(item.title), url=url or "", lists=[])
+    lists = [
+        (labels.summary, [_text(s) for s in item.summary], labels.no_summary),
+        (labels.iocs, [_ioc_line(i.defanged) for i in item.iocs], labels.no_iocs),
+        (
+            labels.recommendations,
+            [_text(s) for s in item.recommendations],
+            labels.no_recommendations,
+        ),
+        (labels.other, [_text(s) for s in item.other], labels.no_other),
+        (
+            labels.model_recommendations,
+            [_text(s) for s in item.model_recommendations],
+            labels.no_model_recommendations,
+        ),
+    ]
+    return _ItemView(kind="article", title=_text(item.title), url=url, lists=lists)
+
+
+def render_digest(digest: Digest, labels: Labels) -> str:
+    """The whole day's digest as Markdown, ending with a newline."""
+    sections = [
+        _SectionView(
+            heading=labels.sections[section],
+            items=[_item_view(item, labels) for item in items],
+        )
+        for section, items in digest.by_section()
+    ]
+    return _template("digest.md.j2").render(
+        title=escape_text(digest.title),
+        sections=sections,
+        empty_section=labels.empty_section,
+    )
+
+
+def render_item(item: DigestItem, labels: Labels) -> str:
+    """One entry as the digest shows it (for `POST /summarize?format=md`)."""
+    view = _item_view(item, labels)
+    if view.kind == "link":
+        return f"- [{view.title}]({view.url})\n"
+    return str(_template("article.md.j2").module.article(view))  # type: ignore[attr-defined]

@@ -1,0 +1,315 @@
+"""One article through every step: fetch, extract, find IOCs, summarize, store, place.
+
+The only module that knows the order of the steps; the API, the CLI and (later) the jobs
+all come through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotAnArticle, SecdigestError
+from app.models import Article, ArticleIoc, ReportItem, Summary
+from app.services.extract import ArticleText, extract_article, text_to_article
+from app.services.fetch import FetchPolicy, fetch_page
+from app.services.iocs import Ioc, find_iocs
+from app.services.reports import place_article
+from app.services.sections import Section
+from app.services.summarize.base import SummaryEngine, SummaryInput, SummaryResult
+from app.services.urls import canonical_url
+
+log = logging.getLogger("secdigest.pipeline")
+
+# Below this much text a page is a login wall, an error page or an index, not an article.
+MIN_ARTICLE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where the article goes: which day's report, which section, which language."""
+
+    day: date
+    lang: str
+    section: Section | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleResult:
+    """A stored article with the summary used and the report item it sits in."""
+
+    article: Article
+    summary: Summary
+    item: ReportItem
+    day: date
+    cached: bool
+
+
+def content_hash(text: str) -> str:
+    """Hash of the extracted text: the same article under two URLs has the same one."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+async def summarize_url(
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    engine: SummaryEngine,
+    policy: FetchPolicy,
+    *,
+    url: str,
+    placement: Placement,
+    force: bool = False,
+) -> ArticleResult:
+    """The whole pipeline for a URL; a known URL costs no fetch and no model call."""
+    key = canonical_url(url)
+    if not force:
+        existing = await session.scalar(select(Article).where(Article.url == key))
+        if existing is not None:
+            return await _reuse(session, engine, existing, placement)
+    page = await fetch_page(http, policy, url=url)
+    extracted = extract_article(page.body, page.final_url, content_type=page.content_type)
+    return await _process(
+        session,
+        engine,
+        extracted,
+        url=key,
+        final_url=page.final_url,
+        source="url",
+        placement=placement,
+    )
+
+
+async def summarize_html(
+    session: AsyncSession,
+    engine: SummaryEngine,
+    *,
+    html: str,
+    url: str | None,
+    placement: Placement,
+) -> ArticleResult:
+    """The pipeline for HTML the caller already has (no fetch)."""
+    key = canonical_url(url) if url else None
+    extracted = extract_article(html, url)
+    return await _process(
+        session, engine, extracted, url=key, final_url=url, source="html", placement=placement
+    )
+
+
+async def summarize_text(
+    session: AsyncSession,
+    engine: SummaryEngine,
+    *,
+    text: str,
+    title: str | None,
+    url: str | None,
+    placement: Placement,
+) -> ArticleResult:
+    """The pipeline for plain text (no fetch, no extraction)."""
+    key = canonical_url(url) if url else None
+    extracted = text_to_article(text, title)
+    return await _process(
+        session, engine, extracted, url=key, final_url=url, source="text", placement=placement
+    )
+
+
+async def _reuse(
+    session: AsyncSession, engine: SummaryEngine, article: Article, placement: Placement
+) -> ArticleResult:
+    summary = _stored_summary(article, placement.lang)
+    cached = summary is not None
+    if summary is None:
+        # Known article, new language: summarize the stored text again, nothing is fetched.
+        iocs = find_iocs(_ioc_source(article.title, article.text))
+        result = await engine.summarize(_summary_input(article, iocs, placement.lang))
+        summary = _summary_row(result, placement.lang)
+        article.summaries.append(summary)
+        await session.flush()
+    section = placement.section or Section(summary.section)
+    item = await place_article(
+        session, day=placement.day, article=article, summary=summary, section=section
+    )
+    log.info("pipeline.reused article=%s cached=%s", article.id, cached)
+    return ArticleResult(article, summary, item, placement.day, cached=cached)
+
+
+def _stored_summary(article: Article, lang: str) -> Summary | None:
+    matching = [s for s in article.summaries if s.requested_lang == lang]
+    return matching[-1] if matching else None
+
+
+def _ioc_source(title: str | None, text: str) -> str:
+    # The title is part of the evidence: an indicator in a headline is an indicator.
+    return f"{title}\n\n{text}" if title else text
+
+
+def _summary_input(article: Article, iocs: list[Ioc], lang: str) -> SummaryInput:
+    return SummaryInput(
+        text=article.text,
+        title=article.title,
+        url=article.url or article.final_url,
+        source_lang=article.lang,
+        target_lang=lang,
+        iocs=tuple(iocs),
+    )
+
+
+def _summary_row(result: SummaryResult, requested_lang: str) -> Summary:
+    return Summary(
+        engine=result.engine,
+        model=result.model,
+        requested_lang=requested_lang,
+        lang=result.lang,
+        title=result.title,
+        bullets=list(result.bullets),
+        recommendations=list(result.recommendations),
+        other=list(result.other),
+        model_recommendations=list(result.model_recommendations),
+        section=result.section.value,
+        degraded=result.degraded,
+        degraded_reason=result.degraded_reason,
+        usage=dict(result.usage),
+    )
+
+
+def _ioc_rows(iocs: list[Ioc]) -> list[ArticleIoc]:
+    return [
+        ArticleIoc(
+            position=position,
+            type=ioc.type.value,
+            value=ioc.value,
+            defanged=ioc.defanged,
+            raw=ioc.raw,
+            was_defanged=ioc.was_defanged,
+            offset=ioc.start,
+        )
+        for position, ioc in enumerate(iocs)
+    ]
+
+
+async def _process(
+    session: AsyncSession,
+    engine: SummaryEngine,
+    extracted: ArticleText,
+    *,
+    url: str | None,
+    final_url: str | None,
+    source: str,
+    placement: Placement,
+) -> ArticleResult:
+    text = extracted.text.strip()
+    if len(text) < MIN_ARTICLE_CHARS:
+        raise NotAnArticle("no article text found in the page", chars=len(text))
+    title = (extracted.title or "").strip() or text.split("\n", 1)[0][:200]
+    iocs = find_iocs(_ioc_source(title, text))
+    summary_input = SummaryInput(
+        text=text,
+        title=title,
+        url=url or final_url,
+        source_lang=extracted.lang,
+        target_lang=placement.lang,
+        iocs=tuple(iocs),
+    )
+    result = await engine.summarize(summary_input)
+    article = await _store_article(
+        session,
+        url=url,
+        fields={
+            "final_url": final_url,
+            "canonical_url": extracted.canonical_url,
+            "source": source,
+            "title": title,
+            "published": extracted.published.isoformat() if extracted.published else None,
+            "lang": extracted.lang,
+            "author": extracted.author,
+            "site_name": extracted.site_name,
+            "text": text,
+            "content_hash": content_hash(text),
+        },
+        iocs=iocs,
+    )
+    summary = _summary_row(result, placement.lang)
+    article.summaries.append(summary)
+    await session.flush()
+    section = placement.section or result.section
+    item = await place_article(
+        session,
+        day=placement.day,
+        article=article,
+        summary=summary,
+        section=section,
+        refresh=True,
+    )
+    log.info(
+        "pipeline.done article=%s iocs=%d engine=%s chars=%d",
+        article.id,
+        len(iocs),
+        result.engine,
+        len(text),
+    )
+    return ArticleResult(article, summary, item, placement.day, cached=False)
+
+
+async def _store_article(
+    session: AsyncSession, *, url: str | None, fields: dict[str, object], iocs: list[Ioc]
+) -> Article:
+    """Insert the article, or update the row of the same URL (forced or raced)."""
+    existing = await session.scalar(select(Article).where(Article.url == url)) if url else None
+    if existing is None:
+        article = Article(url=url, iocs=_ioc_rows(iocs), summaries=[], **fields)
+        try:
+            async with session.begin_nested():
+                session.add(article)
+            return article
+        except IntegrityError:
+            # Another request stored the same URL meanwhile: update that row instead.
+            existing = await session.scalar(select(Article).where(Article.url == url))
+            if existing is None:  # pragma: no cover - the winner was rolled back
+                raise
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.iocs.clear()
+    await session.flush()
+    existing.iocs.extend(_ioc_rows(iocs))
+    await session.flush()
+    return existing
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFailure:
+    """A URL of a batch that failed; the batch goes on without it."""
+
+    url: str
+    error: SecdigestError
+
+
+async def summarize_urls(
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    engine: SummaryEngine,
+    policy: FetchPolicy,
+    *,
+    urls: list[str],
+    placement: Placement,
+    force: bool = False,
+) -> list[ArticleResult | UrlFailure]:
+    """Several URLs one by one; each failure is rolled back alone and reported in place."""
+    results: list[ArticleResult | UrlFailure] = []
+    for url in urls:
+        try:
+            async with session.begin_nested():
+                results.append(
+                    await summarize_url(
+                        session, http, engine, policy, url=url, placement=placement, force=force
+                    )
+                )
+        except SecdigestError as exc:
+            log.info("pipeline.failed url=%s problem=%s", url, exc.slug)
+            results.append(UrlFailure(url, exc))
+    return results

@@ -1,0 +1,197 @@
+"""Daily reports: which day, placing articles, loading a day as a Digest, importing one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidRequest, NotFound
+from app.models import Article, Report, ReportItem, Summary
+from app.services.digest import Digest, DigestIoc, DigestItem, ItemKind
+from app.services.sections import SECTION_ORDER, Section
+
+
+def today(tz: tzinfo) -> date:
+    """The calendar day it is now in the report timezone."""
+    return datetime.now(tz).date()
+
+
+def parse_day(spec: str, tz: tzinfo) -> date | None:
+    """`YYYY-MM-DD` or `today` as a date; None for `latest` (it needs the database)."""
+    spec = spec.strip().lower()
+    if spec == "today":
+        return today(tz)
+    if spec == "latest":
+        return None
+    try:
+        return date.fromisoformat(spec)
+    except ValueError as exc:
+        raise InvalidRequest(f"{spec!r} is not a date: use YYYY-MM-DD, today or latest") from exc
+
+
+async def resolve_day(session: AsyncSession, spec: str, tz: tzinfo) -> date:
+    """A report day from the path: `latest` is the newest day that has a report."""
+    day = parse_day(spec, tz)
+    if day is not None:
+        return day
+    newest: date | None = await session.scalar(select(func.max(Report.day)))
+    if newest is None:
+        raise NotFound("there is no report yet")
+    return newest
+
+
+async def get_report(session: AsyncSession, day: date) -> Report | None:
+    """The report of a day, items loaded, or None."""
+    return await session.scalar(select(Report).where(Report.day == day))
+
+
+async def get_or_create_report(session: AsyncSession, day: date) -> Report:
+    """The report of a day, created when missing (safe when two requests race for it)."""
+    report = await get_report(session, day)
+    if report is not None:
+        return report
+    try:
+        async with session.begin_nested():
+            report = Report(day=day, items=[])
+            session.add(report)
+    except IntegrityError:
+        report = await get_report(session, day)
+        if report is None:  # pragma: no cover - the row that won the race vanished
+            raise
+    return report
+
+
+async def list_reports(session: AsyncSession) -> list[tuple[date, int]]:
+    """Every day that has a report, newest first, with its item count."""
+    rows = await session.execute(
+        select(Report.day, func.count(ReportItem.id))
+        .outerjoin(ReportItem, ReportItem.report_id == Report.id)
+        .group_by(Report.id, Report.day)
+        .order_by(Report.day.desc())
+    )
+    return [(day, count) for day, count in rows.all()]
+
+
+def _next_position(report: Report, section: Section) -> int:
+    positions = [item.position for item in report.items if item.section == section.value]
+    return max(positions, default=-1) + 1
+
+
+def _ioc_snapshot(article: Article) -> list[dict[str, Any]]:
+    return [{"type": i.type, "value": i.value, "defanged": i.defanged} for i in article.iocs]
+
+
+def _copy_summary(item: ReportItem, article: Article, summary: Summary) -> None:
+    item.title = summary.title or article.title
+    item.url = article.url or article.final_url
+    item.summary = list(summary.bullets)
+    item.iocs = _ioc_snapshot(article)
+    item.recommendations = list(summary.recommendations)
+    item.other = list(summary.other)
+    item.model_recommendations = list(summary.model_recommendations)
+
+
+async def place_article(
+    session: AsyncSession,
+    *,
+    day: date,
+    article: Article,
+    summary: Summary,
+    section: Section,
+    refresh: bool = False,
+) -> ReportItem:
+    """Put an article in a day's report once; `refresh` rewrites its text from the summary."""
+    report = await get_or_create_report(session, day)
+    for item in report.items:
+        if item.article_id == article.id:
+            if refresh:
+                _copy_summary(item, article, summary)
+                await session.flush()
+            return item
+    item = ReportItem(
+        article_id=article.id,
+        section=section.value,
+        position=_next_position(report, section),
+        kind=ItemKind.ARTICLE.value,
+    )
+    _copy_summary(item, article, summary)
+    report.items.append(item)
+    await session.flush()
+    return item
+
+
+def item_to_digest(item: ReportItem) -> DigestItem:
+    """A stored item as a digest entry."""
+    return DigestItem(
+        id=item.id,
+        article_id=item.article_id,
+        kind=ItemKind(item.kind),
+        section=Section(item.section),
+        title=item.title,
+        url=item.url,
+        summary=list(item.summary),
+        iocs=[DigestIoc(i["type"], i["value"], i["defanged"]) for i in item.iocs],
+        recommendations=list(item.recommendations),
+        other=list(item.other),
+        model_recommendations=list(item.model_recommendations),
+    )
+
+
+def report_to_digest(report: Report) -> Digest:
+    """A stored report as a Digest, items in section order, then position."""
+    rank = {section.value: index for index, section in enumerate(SECTION_ORDER)}
+    items = sorted(report.items, key=lambda i: (rank.get(i.section, 99), i.position, i.id))
+    return Digest(day=report.day, items=[item_to_digest(item) for item in items])
+
+
+async def load_digest(session: AsyncSession, day: date) -> Digest:
+    """A day's digest; NotFound when the day has no report."""
+    report = await get_report(session, day)
+    if report is None:
+        raise NotFound(f"there is no report for {day.isoformat()}")
+    return report_to_digest(report)
+
+
+async def import_digest(session: AsyncSession, day: date, digest: Digest) -> Report:
+    """Replace a day's report with the items of a parsed digest."""
+    _check_links(digest.items)
+    report = await get_or_create_report(session, day)
+    report.items.clear()
+    await session.flush()
+    positions: dict[Section, int] = {}
+    for entry in digest.items:
+        position = positions.get(entry.section, 0)
+        positions[entry.section] = position + 1
+        report.items.append(
+            ReportItem(
+                section=entry.section.value,
+                position=position,
+                kind=entry.kind.value,
+                title=entry.title,
+                url=entry.url,
+                summary=list(entry.summary),
+                iocs=[
+                    {"type": i.type, "value": i.value, "defanged": i.defanged} for i in entry.iocs
+                ],
+                recommendations=list(entry.recommendations),
+                other=list(entry.other),
+                model_recommendations=list(entry.model_recommendations),
+            )
+        )
+    report.updated_at = datetime.now(report.created_at.tzinfo)
+    await session.flush()
+    return report
+
+
+def _check_links(items: Sequence[DigestItem]) -> None:
+    # A report is pasted into chat and mail: its only links are http(s) sources.
+    for item in items:
+        if item.kind == ItemKind.LINK and not (item.url or "").lower().startswith(
+            ("http://", "https://")
+        ):
+            raise InvalidRequest(f"link item {item.title!r} needs an http(s) URL")

@@ -1,0 +1,79 @@
+"""All configuration, read once from the environment and `.env` (prefix SECDIGEST_)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/secdigest.db"
+
+
+class Settings(BaseSettings):
+    """The `SECDIGEST_*` variables of the contract, and a few of our own."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SECDIGEST_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    auto_migrate: bool = True
+
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+
+    lang: Literal["ja", "en"] = "ja"
+    timezone: str = "Asia/Tokyo"
+    # The heading of the model's own recommendations; unset, it is the language's default
+    # ("ChatGPTの推奨事項" in Japanese, as the analysts' digest calls it).
+    model_recommendations_label: str | None = None
+
+    fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fetch_timeout: float = Field(default=15.0, gt=0)
+    fetch_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0)
+    user_agent: str = "secdigest/0.1 (+https://github.com/secdigest)"
+
+    log_level: str = "INFO"
+
+    @field_validator("fetch_allow", mode="before")
+    @classmethod
+    def _split_comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone that decides which day's report an article belongs to."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_llm_api_key(self) -> str | None:
+        """SECDIGEST_LLM_API_KEY, else OPENAI_API_KEY as the contract says."""
+        return self.llm_api_key or os.environ.get("OPENAI_API_KEY") or None
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether a model is configured; without one the offline engine is used."""
+        return bool(self.llm_base_url or self.effective_llm_api_key)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own Settings instead."""
+    return Settings()

@@ -1,0 +1,50 @@
+"""What the app holds for its lifetime: engine, sessions, HTTP client, summary engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db import create_engine, create_sessionmaker
+from app.services.fetch import FetchPolicy, new_http_client
+from app.services.netguard import AllowList
+from app.services.summarize.base import SummaryEngine
+from app.services.summarize.engines import build_engine
+from app.settings import Settings
+
+
+@dataclass(slots=True)
+class AppState:
+    """Long-lived clients, opened once by the server (lifespan) or the CLI."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    summarizer: SummaryEngine
+    fetch_policy: FetchPolicy
+
+    @classmethod
+    def open(cls, settings: Settings) -> AppState:
+        """Create every client from the settings (no I/O happens until first use)."""
+        engine = create_engine(settings.database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            http=new_http_client(user_agent=settings.user_agent, timeout=settings.fetch_timeout),
+            summarizer=build_engine(settings),
+            fetch_policy=FetchPolicy(
+                allow=AllowList.parse(settings.fetch_allow),
+                timeout=settings.fetch_timeout,
+                max_bytes=settings.fetch_max_bytes,
+                max_redirects=settings.fetch_max_redirects,
+            ),
+        )
+
+    async def close(self) -> None:
+        """Close the HTTP client and the database pool."""
+        await self.http.aclose()
+        await self.engine.dispose()

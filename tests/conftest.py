@@ -1,0 +1,71 @@
+"""Fixtures shared by every suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+import app.models  # noqa: F401  (tables on the metadata, for cleaning)
+from app.main import create_app
+from app.settings import Settings
+from app.state import AppState
+from tests.support.databases import backends, empty_all_tables, migrated_database
+from tests.support.site import FixtureSite, SiteServer
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session", params=backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database per backend, shared by the session and emptied per test."""
+    with migrated_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[FixtureSite]:
+    """The fixture web site on loopback."""
+    with SiteServer() as running:
+        yield running
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for a test: the test database, loopback allowed, Japanese digest."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        fetch_allow=["127.0.0.1"],
+        fetch_timeout=5.0,
+        lang="ja",
+        timezone="Asia/Tokyo",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The application with its lifespan running, on an empty database."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        state: AppState = application.state.secdigest
+        await empty_all_tables(state.engine)
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the app (in process, through its ASGI interface)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://secdigest.test") as c:
+        yield c
+
+
+@pytest.fixture
+def sample_markdown() -> str:
+    """The analysts' real digest, the golden file of the Markdown format."""
+    # A byte-for-byte copy of shared/examples/daily-security-info.md.
+    return (FIXTURES / "daily-security-info.md").read_text(encoding="utf-8")

@@ -1,0 +1,97 @@
+"""A real HTTP server on loopback that serves fixture pages, and remembers every request."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+SITE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "site"
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the server answers for one path."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class FixtureSite:
+    """The running server: its base URL, its routes and the requests it has seen."""
+
+    base_url: str
+    routes: dict[str, Route]
+    hits: Counter[str] = field(default_factory=Counter)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a path on this server."""
+        return f"{self.base_url}{path}"
+
+
+def default_routes() -> dict[str, Route]:
+    """Every fixture page, served the way real sites serve them."""
+
+    def page(name: str, content_type: str) -> Route:
+        return Route(body=(SITE_DIR / name).read_bytes(), content_type=content_type)
+
+    return {
+        "/news/english-news.html": page("english-news.html", "text/html; charset=utf-8"),
+        # Japanese sites often send no charset in the header: the page's meta tag must win.
+        "/jp/sjis.html": page("jp-sjis.html", "text/html"),
+        "/jp/eucjp.html": page("jp-eucjp.html", "text/html"),
+        "/jp/utf8-declared-sjis.html": page("jp-utf8-declared-sjis.html", "text/html"),
+        "/moved": Route(status=302, headers=(("Location", "/news/english-news.html"),)),
+        "/missing": Route(status=404, body=b"<h1>Not found</h1>"),
+        "/image.png": Route(body=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png"),
+        "/empty.html": Route(body=b"<html><body><nav>Home</nav></body></html>"),
+        "/redirect-to-metadata": Route(
+            status=302, headers=(("Location", "http://169.254.169.254/latest/meta-data/"),)
+        ),
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site: FixtureSite
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        self.site.hits[path] += 1
+        route = self.site.routes.get(path, Route(status=404, body=b"not found"))
+        self.send_response(route.status)
+        if route.content_type:
+            self.send_header("Content-Type", route.content_type)
+        for name, value in route.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        self.wfile.write(route.body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: the test output is for failures."""
+
+
+class SiteServer:
+    """Start and stop a FixtureSite in a background thread."""
+
+    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+        handler = type("Handler", (_Handler,), {})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        port = self._server.server_address[1]
+        self.site = FixtureSite(f"http://127.0.0.1:{port}", routes or default_routes())
+        handler.site = self.site
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FixtureSite:
+        self._thread.start()
+        return self.site
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
