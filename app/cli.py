@@ -120,7 +120,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         failures = 0
         for url in args.urls:
             try:
-                async for session in session_scope(state.sessionmaker):
+                async with session_scope(state.sessionmaker) as session:
                     result = await summarize_url(
                         session,
                         state.http,
@@ -201,7 +201,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     async def work(state: AppState) -> int:
         try:
-            async for session in session_scope(state.sessionmaker):
+            async with session_scope(state.sessionmaker) as session:
                 day = await reports.resolve_day(session, args.date, settings.tz)
                 digest = await reports.load_digest(session, day)
         except SecdigestError as exc:
@@ -232,7 +232,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             if day is None:
                 raise InvalidRequest("import into a named day, not 'latest'")
             digest = parse_digest(_read_input(args.file), day=day)
-            async for session in session_scope(state.sessionmaker):
+            async with session_scope(state.sessionmaker) as session:
                 await reports.import_digest(session, day, digest)
         except SecdigestError as exc:
             _fail(exc, args.file)

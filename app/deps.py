@@ -30,7 +30,7 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed once before the answer is sent."""
-    async for session in session_scope(state.sessionmaker):
+    async with session_scope(state.sessionmaker) as session:
         yield session
 
 

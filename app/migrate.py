@@ -51,3 +51,8 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_read)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Roll the schema back to `revision` ("base" removes every table)."""
+    command.downgrade(alembic_config(database_url), revision)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-import app.models  # noqa: F401  (tables on the metadata, for cleaning)
+import app.models
 from app.main import create_app
 from app.settings import Settings
 from app.state import AppState
@@ -20,7 +20,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session", params=backends())
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database per backend, shared by the session and emptied per test."""
     with migrated_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
         yield url

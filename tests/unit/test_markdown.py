@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from app.services.digest import Digest, DigestIoc, DigestItem, ItemKind
-from app.services.markdown import MarkdownError, labels_for, parse_digest, render_digest, render_item
+from app.services.markdown import (
+    MarkdownError,
+    labels_for,
+    parse_digest,
+    render_digest,
+    render_item,
+)
 from app.services.sections import Section
 
 JA = labels_for("ja")
@@ -23,7 +29,8 @@ def test_sample_parses_into_its_items(sample_markdown: str) -> None:
     news = digest.section_items(Section.DAILY_NEWS)
     assert len(news) == 6
     assert news[0].title == "米国組織、4ヶ月間にわたり中国のハッカーによる侵入被害"
-    assert news[0].url is not None and news[0].url.endswith("chinese-hackers/")
+    assert news[0].url is not None
+    assert news[0].url.endswith("chinese-hackers/")
     assert len(news[0].summary) == 6
     assert news[0].iocs == []
     assert news[0].other == []
@@ -103,7 +110,9 @@ def test_iocs_are_defanged_everywhere_including_bullets() -> None:
 def test_empty_lists_say_so_in_the_report_language() -> None:
     item = _article(summary=[], iocs=[], recommendations=[], other=[], model_recommendations=[])
     ja = render_item(item, JA)
-    assert "    - IOC情報なし" in ja and "    - 推奨事項なし" in ja and "    - なし" in ja
+    assert "    - IOC情報なし" in ja
+    assert "    - 推奨事項なし" in ja
+    assert "    - なし" in ja
     en = render_item(item, labels_for("en"))
     assert "- IOCs\n    - No IOCs" in en
     assert "- Model recommendations\n    - No recommendations" in en

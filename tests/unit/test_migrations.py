@@ -1,0 +1,46 @@
+"""Migrations apply, roll back and apply again, on SQLite and (when set) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from app.db import create_engine
+from app.migrate import current_revision, downgrade, head_revision, upgrade
+from tests.support.databases import backends, migrated_database
+
+TABLES = {"articles", "article_iocs", "summaries", "reports", "report_items"}
+
+
+def _tables_and_revision(url: str) -> tuple[set[str], str | None]:
+    async def read() -> tuple[set[str], str | None]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+            return tables, await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+@pytest.mark.parametrize("kind", backends())
+def test_upgrade_downgrade_upgrade(kind: str, tmp_path: Path) -> None:
+    with migrated_database(kind, tmp_path) as url:
+        tables, revision = _tables_and_revision(url)
+        assert tables >= TABLES
+        assert revision == head_revision()
+
+        downgrade(url, "base")
+        tables, revision = _tables_and_revision(url)
+        assert not tables & TABLES
+        assert revision is None
+
+        upgrade(url)
+        tables, revision = _tables_and_revision(url)
+        assert tables >= TABLES
+        assert revision == head_revision()
