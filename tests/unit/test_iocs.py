@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
+import iocextract
 import pytest
 
 from app.services.iocs import Ioc, IocType, defang, defang_text, find_iocs, refang
@@ -57,7 +57,6 @@ def test_refangs_hxxp_with_brackets() -> None:
     "url", ["hxxp://evil[.]com/a", "hxxps[:]//evil[.]com/a", "http://evil(dot)com/p?q=1"]
 )
 def test_refang_agrees_with_iocextract_on_its_url_forms(url: str) -> None:
-    iocextract = pytest.importorskip("iocextract")
     assert refang(url) == iocextract.refang_data(url)
 
 
@@ -476,8 +475,8 @@ def test_module_import_stays_light_and_offline() -> None:
         ("evil.com/" + "x" * 20) * 5_000,
     ],
 )
-def test_long_pathological_inputs_take_linear_time(text: str) -> None:
-    started = time.perf_counter()
-    find_iocs(text)
-    defang_text(text)
-    assert time.perf_counter() - started < 2.0
+def test_long_pathological_inputs_finish_and_stay_consistent(text: str) -> None:
+    # A quadratic pattern would hang here; speed itself is measured by the benchmark.
+    for ioc in find_iocs(text):
+        assert text[ioc.start : ioc.end] == ioc.raw
+    assert defang_text(defang_text(text)) == defang_text(text)
