@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
 
-# Separate small passes, each starting with a rare character or a literal so that the
-# regex engine skips ordinary prose at C speed (one alternation with lookbehinds at every
-# position ran at ~5 MB/s; these run at 100+). Vocabulary after iocextract's refang rules
-# (``[.]``, ``(dot)``, ``[:]``, ``(/)``, backslash-dot, ``hxxp``/``fxp``), plus the
-# ``{.}``, ``[@]``, ``[at]`` and ``[://]`` forms seen in CTI reports.
-_BRACKET_RE = re.compile(r"[\[\(\{][ \t]*(?P<inner>\.|(?i:dot)|://|:|/|@|(?i:at))[ \t]*[\]\)\}]")
-# hxxp, hXXps, h**p, h[xx]p, h__p, fxp: the first character is consumed (not asserted)
-# so that the engine can use it as a fast-skip set.
+# Separate small passes, each starting with a literal character, so that the regex
+# engine's prefix search skips ordinary prose at C speed (a leading character class or
+# alternation is tried at every position: five times slower on real reports). Vocabulary
+# after iocextract's refang rules (``[.]``, ``(dot)``, ``[:]``, ``(/)``, backslash-dot,
+# ``hxxp``/``fxp``), plus the ``{.}``, ``[@]``, ``[at]`` and ``[://]`` forms of CTI reports.
+_INNER_RE = r"[ \t]*(?P<inner>\.|(?i:dot)|://|:|/|@|(?i:at))[ \t]*[\]\)\}]"
+_BRACKET_RES = tuple((opener, re.compile(re.escape(opener) + _INNER_RE)) for opener in "[({")
+# hxxp, hXXps, h**p, h[xx]p, h__p, fxp: found with str.find on the lowercased text (one
+# literal per spelling), then checked where they stand in the text as written.
+_SCHEME_NEEDLES = ("hxx", "h**p", "h[xx]p", "h__p", "fxp", "fxxp")
 _SCHEME_RE = re.compile(
-    r"[hHfF](?:(?<=[hH])(?:[xX]{2,3}|\*\*|\[[xX]{2}\]|__)|(?<=[fF])[xX]{1,2})[pP]"
-    r"(?=[sS]?(?:[\[\(]:|:))"
+    r"(?:[hH](?:[xX]{2,3}|\*\*|\[[xX]{2}\]|__)|[fF][xX]{1,2})[pP](?=[sS]?(?:[\[\(]:|:))"
 )
 _BSDOT_RE = re.compile(r"\\\.")
 # "evil . com": only before a few TLDs that are not English words, so that a stray
@@ -35,15 +35,19 @@ _SPDOT_BEFORE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
-@dataclass(slots=True)
 class Refanged:
     """Refanged text plus the replaced runs, as parallel sorted lists of positions."""
 
-    text: str
-    r_starts: list[int] = field(default_factory=list)  # run start in the refanged text
-    r_ends: list[int] = field(default_factory=list)
-    o_starts: list[int] = field(default_factory=list)  # the same run in the original text
-    o_ends: list[int] = field(default_factory=list)
+    # A plain slotted class, not a dataclass: `secdigest iocs --jsonl` pays for every
+    # import at each start, and dataclasses pulls in inspect (~10 ms).
+    __slots__ = ("o_ends", "o_starts", "r_ends", "r_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.r_starts: list[int] = []  # run start in the refanged text
+        self.r_ends: list[int] = []
+        self.o_starts: list[int] = []  # the same run in the original text
+        self.o_ends: list[int] = []
 
     def touched(self, start: int, end: int) -> bool:
         """True if refanged span [start, end) contains or overlaps a replacement."""
@@ -78,24 +82,45 @@ class Refanged:
 def _replacements(text: str) -> list[tuple[int, int, str, bool]]:
     """(start, end, refanged text, eats adjacent blanks) for every defang, by position."""
     found: list[tuple[int, int, str, bool]] = []
-    for m in _BRACKET_RE.finditer(text):
-        value = _INNER[m.group("inner").lower()]
-        # "user [at] evil [dot] com": the blanks are part of the obfuscation.
-        found.append((m.start(), m.end(), value, value in ".@"))
-    for m in _SCHEME_RE.finditer(text):
-        start = m.start()
-        if start == 0 or text[start - 1] not in _ALNUM:
-            found.append((start, m.end(), "ftp" if text[start] in "fF" else "http", False))
-    for m in _BSDOT_RE.finditer(text):
-        start, end = m.span()
-        if start and text[start - 1] in _ALNUM and text[end : end + 1] in _ALNUM:
-            found.append((start, end, ".", False))
-    for m in _SPDOT_RE.finditer(text):
-        start = m.start()
-        if start and text[start - 1] in _SPDOT_BEFORE:
-            found.append((start, m.end(), ".", False))
+    for opener, pattern in _BRACKET_RES:
+        if opener not in text:
+            continue
+        for m in pattern.finditer(text):
+            value = _INNER[m.group("inner").lower()]
+            # "user [at] evil [dot] com": the blanks are part of the obfuscation.
+            found.append((m.start(), m.end(), value, value in ".@"))
+    found.extend(_schemes(text))
+    if "\\." in text:
+        for m in _BSDOT_RE.finditer(text):
+            start, end = m.span()
+            if start and text[start - 1] in _ALNUM and text[end : end + 1] in _ALNUM:
+                found.append((start, end, ".", False))
+    if " . " in text:
+        for m in _SPDOT_RE.finditer(text):
+            start = m.start()
+            if start and text[start - 1] in _SPDOT_BEFORE:
+                found.append((start, m.end(), ".", False))
     found.sort()
     return found
+
+
+def _schemes(text: str) -> list[tuple[int, int, str, bool]]:
+    """Defanged URL schemes (hxxp, h**p, fxp ...) as replacements."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lowercase to two: offsets would drift
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    starts: set[int] = set()
+    for needle in _SCHEME_NEEDLES:
+        pos = lowered.find(needle)
+        while pos != -1:
+            starts.add(pos)
+            pos = lowered.find(needle, pos + 1)
+    out: list[tuple[int, int, str, bool]] = []
+    for start in sorted(starts):
+        m = _SCHEME_RE.match(text, start)
+        if m and (start == 0 or text[start - 1] not in _ALNUM):
+            out.append((start, m.end(), "ftp" if text[start] in "fF" else "http", False))
+    return out
 
 
 def refang_map(text: str) -> Refanged:

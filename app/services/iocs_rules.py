@@ -7,8 +7,8 @@ and code heuristics below only apply to text written fanged.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import os
+from importlib.machinery import PathFinder
 
 # Real TLDs that are far more often file extensions in security prose (readme.md,
 # invoice.zip, clip.mov, setup.py, run.sh, lib.so, notes.one). A fanged name.ext with
@@ -33,13 +33,34 @@ _VERSION_WORDS = ("version", "ver", "ver.", "v", "build", "release", "firmware",
 
 
 class _SuffixList:
-    """ICANN public suffix rules as sets: a few set lookups per name instead of a parse."""
+    """ICANN public suffix rules as sets: a few set lookups per name instead of a parse.
+
+    Internationalised rules (рф, 日本) are turned into punycode only when a name with an
+    ``xn--`` label is looked up: the conversion is half of the load time, and the batch
+    command pays the load at every start.
+    """
 
     def __init__(self, rules: list[str]) -> None:
-        self.exact = frozenset(r for r in rules if r[0] not in "*!")
-        self.wildcard = frozenset(r[2:] for r in rules if r.startswith("*."))
-        self.exception = frozenset(r[1:] for r in rules if r[0] == "!")
-        self.tlds = frozenset(r.rpartition(".")[2] for r in self.exact | self.wildcard)
+        self.exact: set[str] = set()
+        self.wildcard: set[str] = set()
+        self.exception: set[str] = set()
+        self.tlds: set[str] = set()
+        self._idn_rules = [r for r in rules if not r.isascii()]
+        self._add([r for r in rules if r.isascii()])
+
+    def _add(self, rules: list[str]) -> None:
+        exact = {r for r in rules if r[0] not in "*!"}
+        wildcard = {r[2:] for r in rules if r.startswith("*.")}
+        self.exact |= exact
+        self.wildcard |= wildcard
+        self.exception |= {r[1:] for r in rules if r[0] == "!"}
+        self.tlds |= {r.rpartition(".")[2] for r in exact | wildcard}
+
+    def load_idn(self) -> None:
+        """Add the internationalised rules, in punycode (once, on first need)."""
+        if self._idn_rules:
+            rules, self._idn_rules = self._idn_rules, []
+            self._add([_ascii_rule(r) for r in rules])
 
     def is_suffix(self, name: str) -> bool:
         if name in self.exact:
@@ -67,11 +88,14 @@ def _load_rules() -> list[str]:
     Read directly: importing tldextract pulls in requests and costs ~200 ms per process,
     which is most of the budget of a one-shot ``secdigest iocs`` run. Nothing is fetched.
     """
-    spec = importlib.util.find_spec("tldextract")
+    # PathFinder (already loaded by the interpreter) rather than importlib.util/pathlib,
+    # which would cost the batch command a few milliseconds at every start.
+    spec = PathFinder.find_spec("tldextract")
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        snapshot = Path(folder) / ".tld_set_snapshot"
-        if snapshot.is_file():
-            public = snapshot.read_text("utf-8").partition(_PRIVATE_MARK)[0]
+        snapshot = os.path.join(folder, ".tld_set_snapshot")
+        if os.path.isfile(snapshot):
+            with open(snapshot, encoding="utf-8") as handle:
+                public = handle.read().partition(_PRIVATE_MARK)[0]
             return [
                 line.split()[0]
                 for line in public.splitlines()
@@ -89,22 +113,37 @@ def _psl() -> _SuffixList:
     global _suffixes  # noqa: PLW0603 - a lazily built, process-wide read-only table
     if _suffixes is None:
         # Private suffixes (blogspot.com) are left out, as tldextract does by default.
-        _suffixes = _SuffixList([_ascii_rule(r) for r in _load_rules()])
+        _suffixes = _SuffixList(_load_rules())
     return _suffixes
 
 
 def known_tld(tld: str) -> bool:
     """True if lowercase ``tld`` is a top-level label of the public suffix list."""
-    return tld in _psl().tlds
+    psl = _psl()
+    if tld.startswith("xn--"):
+        psl.load_idn()
+    return tld in psl.tlds
 
 
 def has_public_suffix(host: str) -> bool:
     """True if lowercase ``host`` is a registrable name under a known public suffix."""
     psl = _psl()
+    if "xn--" in host:
+        psl.load_idn()
     if host.rpartition(".")[2] not in psl.tlds:
         return False
     # registrable = the name itself is not a suffix (co.uk is not, evil.co.uk is)
     return not psl.is_suffix(host)
+
+
+def registrable_domain(host: str) -> str | None:
+    """The name a registrant owns (``news.example.co.uk`` -> ``example.co.uk``), or None."""
+    psl = _psl()
+    labels = host.lower().rstrip(".").split(".")
+    for i in range(1, len(labels)):
+        if psl.is_suffix(".".join(labels[i:])):
+            return ".".join(labels[i - 1 :])
+    return None
 
 
 def valid_hostname(host: str) -> bool:

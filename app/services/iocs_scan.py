@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from typing import NamedTuple
+from operator import attrgetter
 
-from app.services.iocs_refang import Refanged
+from app.services.iocs_refang import Refanged, refang_map
 from app.services.iocs_rules import (
     after_version_word,
     has_public_suffix,
@@ -54,35 +54,76 @@ _DOTTED_RE = re.compile(
 )
 _URL_TRAIL = ".,;:!?'\"*"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
+_CVE_SPELLINGS = ("CVE", "cve", "Cve")
+# ATT&CK enterprise and mobile technique ids: T1001-T1799, sub-techniques .001-.099.
+_TECHNIQUE_RE = re.compile(r"T1[0-7][0-9]{2}(?:\.0[0-9]{2})?(?![0-9A-Za-z]|\.[0-9])")
 _HASH_KINDS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 
 
-class Hit(NamedTuple):
-    kind: str  # an IocType value
-    value: str  # normalized; "" for a URL that defang_text must defang but is no IOC
-    start: int  # span in the refanged text
-    end: int
+class Hit:
+    """One candidate occurrence; a slotted class because typing.NamedTuple costs an import."""
+
+    __slots__ = ("end", "kind", "start", "value")
+
+    def __init__(self, kind: str, value: str, start: int, end: int) -> None:
+        self.kind = kind  # an IocType value
+        self.value = value  # normalized; "" for a URL that defang_text must defang but is no IOC
+        self.start = start  # span in the refanged text
+        self.end = end
+
+
+def ioc_values(text: str) -> list[tuple[str, str]]:
+    """(type, value) of every indicator, deduplicated, in order: the batch command's view.
+
+    The same scan as ``find_iocs`` without the display fields (offsets in the original
+    text, raw and defanged forms) that a batch of type/value pairs never prints.
+    """
+    seen: dict[tuple[str, str], None] = {}
+    for hit in scan(refang_map(text)):
+        if hit.value:
+            seen[(hit.kind, hit.value)] = None
+    return list(seen)
 
 
 def scan(rf: Refanged) -> list[Hit]:
     """Every indicator occurrence in ``rf.text``, sorted by position."""
     r = rf.text
-    urls = _urls(r)
+    urls = _urls(r) if "://" in r else []
     u_starts = [h.start for h in urls]
-    v6 = [h for h in _ipv6(r) if not _inside(urls, u_starts, h.start, h.end)]
-    v_starts = [h.start for h in v6]
-    names = [
-        h
-        for h in _dotted(rf)
-        if not (_inside(urls, u_starts, h.start, h.end) or _inside(v6, v_starts, h.start, h.end))
-    ]
-    domains = [h for h in names if h.kind == "domain"]
-    d_starts = [h.start for h in domains]
+    v6 = (
+        [h for h in _ipv6(r) if not _inside(urls, u_starts, h.start, h.end)]
+        if "::" in r or (r.count(":") > 2)
+        else []
+    )
+    # A URL owns the names in it: blank the URLs (same length, offsets kept) before the
+    # names are looked for, instead of testing every name against every URL.
+    names = _dotted(rf, _blank(r, urls + v6) if urls or v6 else r)
     # a 32-hex label of a domain is part of the name, not an md5
-    hashes = [h for h in _hashes(r) if not _inside(domains, d_starts, h.start, h.end)]
-    hits = urls + v6 + names + hashes + _cves(r)
-    hits.sort(key=lambda h: h.start)
+    long_labels = [h for h in names if h.kind == "domain" and len(h.value) > 32]
+    hashes = _hashes(r)
+    if long_labels:
+        starts = [h.start for h in long_labels]
+        hashes = [h for h in hashes if not _inside(long_labels, starts, h.start, h.end)]
+    hits = urls + v6 + names + hashes + _cves(r) + _techniques(r)
+    hits.sort(key=_START)
     return hits
+
+
+_START = attrgetter("start")
+
+
+def _blank(r: str, spans: list[Hit]) -> str:
+    """``r`` with the given spans replaced by spaces."""
+    pieces: list[str] = []
+    pos = 0
+    for hit in sorted(spans, key=_START):
+        if hit.start < pos:
+            continue
+        pieces.append(r[pos : hit.start])
+        pieces.append(" " * (hit.end - hit.start))
+        pos = hit.end
+    pieces.append(r[pos:])
+    return "".join(pieces)
 
 
 def _inside(spans: list[Hit], starts: list[int], start: int, end: int) -> bool:
@@ -167,11 +208,12 @@ def _trim_url_end(r: str, start: int, end: int) -> int:
     return end
 
 
-def _dotted(rf: Refanged) -> list[Hit]:
-    """E-mail addresses, domains and IPv4 addresses."""
+def _dotted(rf: Refanged, searched: str) -> list[Hit]:
+    """E-mail addresses, domains and IPv4 addresses (looked for in ``searched``: rf.text
+    with the spans already taken blanked out)."""
     r = rf.text
     out: list[Hit] = []
-    for m in _DOTTED_RE.finditer(r):
+    for m in _DOTTED_RE.finditer(searched):
         hs, he = m.start(), m.start("rest")
         if r[he : he + 1] == "@":
             continue  # the local part of an e-mail address; its domain comes next
@@ -261,9 +303,29 @@ def _hashes(r: str) -> list[Hit]:
 
 
 def _cves(r: str) -> list[Hit]:
+    # str.find per spelling is ~8x faster than a case-insensitive scan of the whole text.
+    starts: list[int] = []
+    for spelling in _CVE_SPELLINGS:
+        pos = r.find(spelling)
+        while pos != -1:
+            starts.append(pos)
+            pos = r.find(spelling, pos + 3)
     out: list[Hit] = []
-    for m in _CVE_RE.finditer(r):
-        if m.start() and r[m.start() - 1] in _ALNUM:
+    for start in sorted(starts):
+        m = _CVE_RE.match(r, start)
+        if m is None or (start and r[start - 1] in _ALNUM):
             continue
-        out.append(Hit("cve", f"CVE-{m.group('year')}-{m.group('seq')}", m.start(), m.end()))
+        out.append(Hit("cve", f"CVE-{m.group('year')}-{m.group('seq')}", start, m.end()))
+    return out
+
+
+def _techniques(r: str) -> list[Hit]:
+    out: list[Hit] = []
+    pos = r.find("T1")
+    while pos != -1:
+        m = _TECHNIQUE_RE.match(r, pos)
+        # ids start at T1001; "T1000" is a model number, not a technique
+        if m and (pos == 0 or r[pos - 1] not in _ALNUM) and int(m.group()[1:5]) > 1000:
+            out.append(Hit("attack_technique", m.group(), pos, m.end()))
+        pos = r.find("T1", pos + 2)
     return out
