@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import session_scope
 from app.errors import PayloadTooLarge
-from app.services.fetch import FetchPolicy
-from app.services.summarize.base import SummaryEngine
+from app.services.pipeline import Tools
 from app.settings import Settings
 from app.state import AppState
 
@@ -44,25 +42,13 @@ def get_settings_dep(state: StateDep) -> Settings:
     return state.settings
 
 
-def get_http(state: StateDep) -> httpx.AsyncClient:
-    """The shared HTTP client for pages."""
-    return state.http
-
-
-def get_summarizer(state: StateDep) -> SummaryEngine:
-    """The configured summary engine."""
-    return state.summarizer
-
-
-def get_fetch_policy(state: StateDep) -> FetchPolicy:
-    """The fetch limits and allow-list."""
-    return state.fetch_policy
+def get_tools(state: StateDep) -> Tools:
+    """The pipeline's clients: HTTP, summary engine, fetch policy, benign list."""
+    return state.tools
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
-SummarizerDep = Annotated[SummaryEngine, Depends(get_summarizer)]
-FetchPolicyDep = Annotated[FetchPolicy, Depends(get_fetch_policy)]
+ToolsDep = Annotated[Tools, Depends(get_tools)]
 
 
 def wants_markdown(

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     model_recommendations_label: str | None = None
 
     fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Extra well-known harmless names/addresses/CIDRs, flagged "benign" (not dropped).
+    ioc_benign: Annotated[list[str], NoDecode] = Field(default_factory=list)
     fetch_timeout: float = Field(default=15.0, gt=0)
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     fetch_max_redirects: int = Field(default=5, ge=0)
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
-    @field_validator("fetch_allow", mode="before")
+    @field_validator("fetch_allow", "ioc_benign", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         if isinstance(value, str):

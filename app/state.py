@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import create_engine, create_sessionmaker
 from app.services.fetch import FetchPolicy, new_http_client
+from app.services.iocs_flags import BenignList
 from app.services.netguard import AllowList
+from app.services.pipeline import Tools
 from app.services.summarize.base import SummaryEngine
 from app.services.summarize.engines import build_engine
 from app.settings import Settings
@@ -25,6 +27,12 @@ class AppState:
     http: httpx.AsyncClient
     summarizer: SummaryEngine
     fetch_policy: FetchPolicy
+    benign: BenignList
+
+    @property
+    def tools(self) -> Tools:
+        """What the pipeline works with."""
+        return Tools(self.http, self.summarizer, self.fetch_policy, self.benign)
 
     @classmethod
     def open(cls, settings: Settings) -> AppState:
@@ -42,6 +50,7 @@ class AppState:
                 max_bytes=settings.fetch_max_bytes,
                 max_redirects=settings.fetch_max_redirects,
             ),
+            benign=BenignList.with_defaults(settings.ioc_benign),
         )
 
     async def close(self) -> None:

@@ -63,6 +63,7 @@ class ArticleIoc(Base):
     raw: Mapped[str] = mapped_column(String(2100))
     was_defanged: Mapped[bool] = mapped_column(Boolean, default=False)
     offset: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list[str]] = mapped_column(JsonType, default=list)
 
     article: Mapped[Article] = relationship(back_populates="iocs")
 

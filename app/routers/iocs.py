@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.deps import ToolsDep
 from app.schemas.iocs import IocsRequest, IocsResponse
 from app.schemas.summarize import IocRead
 from app.services.iocs import find_iocs
@@ -12,9 +13,9 @@ router = APIRouter(tags=["iocs"])
 
 
 @router.post("/iocs")
-async def post_iocs(body: IocsRequest) -> IocsResponse:
+async def post_iocs(body: IocsRequest, tools: ToolsDep) -> IocsResponse:
     """Find the indicators in a text: refanged values, typed, with their display form."""
-    found = find_iocs(body.text)
+    found = find_iocs(body.text, source_url=body.source_url, benign=tools.benign)
     return IocsResponse(
         iocs=[
             IocRead(
@@ -24,6 +25,7 @@ async def post_iocs(body: IocsRequest) -> IocsResponse:
                 raw=ioc.raw,
                 was_defanged=ioc.was_defanged,
                 offset=ioc.start,
+                flags=list(ioc.flags),
             )
             for ioc in found
         ]

@@ -7,14 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from app.deps import (
-    FetchPolicyDep,
-    HttpDep,
-    MarkdownWantedDep,
-    SessionDep,
-    SettingsDep,
-    SummarizerDep,
-)
+from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep
 from app.errors import PROBLEM_JSON, SecdigestError
 from app.schemas.summarize import ArticleRead, SummarizeFailure, SummarizeRequest, article_read
 from app.services import pipeline
@@ -41,9 +34,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 async def summarize(
     body: SummarizeRequest,
     session: SessionDep,
-    http: HttpDep,
-    summarizer: SummarizerDep,
-    policy: FetchPolicyDep,
+    tools: ToolsDep,
     settings: SettingsDep,
     markdown: MarkdownWantedDep,
 ) -> ArticleRead | list[ArticleRead | SummarizeFailure] | PlainTextResponse:
@@ -54,7 +45,7 @@ async def summarize(
     )
     if body.urls is not None:
         outcomes = await pipeline.summarize_urls(
-            session, http, summarizer, policy, urls=body.urls, placement=placement, force=body.force
+            session, tools, urls=body.urls, placement=placement, force=body.force
         )
         return [
             SummarizeFailure(url=o.url, problem=_problem(o.error))
@@ -64,16 +55,16 @@ async def summarize(
         ]
     if body.html is not None:
         result = await pipeline.summarize_html(
-            session, summarizer, html=body.html, url=body.url, placement=placement
+            session, tools, html=body.html, url=body.url, placement=placement
         )
     elif body.text is not None:
         result = await pipeline.summarize_text(
-            session, summarizer, text=body.text, title=body.title, url=body.url, placement=placement
+            session, tools, text=body.text, title=body.title, url=body.url, placement=placement
         )
     else:
         assert body.url is not None
         result = await pipeline.summarize_url(
-            session, http, summarizer, policy, url=body.url, placement=placement, force=body.force
+            session, tools, url=body.url, placement=placement, force=body.force
         )
     if markdown:
         labels = labels_for(lang, settings.model_recommendations_label)

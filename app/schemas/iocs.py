@@ -13,6 +13,9 @@ class IocsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(description="Any text; defanged indicators are recognised.")
+    source_url: str | None = Field(
+        None, max_length=2048, description="Page the text comes from: its own names are flagged."
+    )
 
 
 class IocsResponse(BaseModel):

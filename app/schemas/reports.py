@@ -68,7 +68,10 @@ def report_item_read(item: DigestItem) -> ReportItemRead:
         title=item.title,
         url=item.url,
         summary=item.summary,
-        iocs=[IocRead(type=i.type, value=i.value, defanged=i.defanged) for i in item.iocs],
+        iocs=[
+            IocRead(type=i.type, value=i.value, defanged=i.defanged, flags=list(i.flags))
+            for i in item.iocs
+        ],
         recommendations=item.recommendations,
         other=item.other,
         model_recommendations=item.model_recommendations,

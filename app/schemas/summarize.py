@@ -62,6 +62,12 @@ class IocRead(BaseModel):
     raw: str | None = Field(None, description="As written in the source, first occurrence.")
     was_defanged: bool | None = Field(None, description="The source wrote it defanged.")
     offset: int | None = Field(None, description="Character offset of its first occurrence.")
+    flags: list[str] = Field(
+        default_factory=list,
+        description="benign, source-site, documentation, private, loopback, link-local, "
+        "reserved: real but probably not evidence (the Markdown digest omits benign and "
+        "source-site ones).",
+    )
 
 
 class ReportPlacement(BaseModel):
@@ -131,6 +137,7 @@ def article_read(result: ArticleResult) -> ArticleRead:
                 raw=ioc.raw,
                 was_defanged=ioc.was_defanged,
                 offset=ioc.offset,
+                flags=list(ioc.flags),
             )
             for ioc in article.iocs
         ],

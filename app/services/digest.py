@@ -26,6 +26,12 @@ class DigestIoc:
     type: str
     value: str  # refanged
     defanged: str  # exactly as the Markdown shows it
+    flags: tuple[str, ...] = ()  # see app/services/iocs_flags.py
+
+    @property
+    def is_evidence(self) -> bool:
+        """Whether the digest lists it: well-known and the page's own names are not."""
+        return "benign" not in self.flags and "source-site" not in self.flags
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.services.iocs_flags import BenignList, flags_for, source_domain_of
 from app.services.iocs_refang import refang_map
 from app.services.iocs_scan import scan, split_authority, split_port
 
@@ -36,6 +37,7 @@ class IocType(StrEnum):
     SHA256 = "sha256"
     SHA512 = "sha512"
     CVE = "cve"
+    ATTACK_TECHNIQUE = "attack_technique"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ class Ioc:
     was_defanged: bool  # the source wrote it defanged
     start: int  # offset of the first occurrence in the text
     end: int
+    # benign, source-site, documentation, private, loopback, link-local, reserved
+    flags: tuple[str, ...] = ()
 
 
 NETWORK_TYPES = frozenset({IocType.IPV4, IocType.IPV6, IocType.DOMAIN, IocType.URL, IocType.EMAIL})
@@ -67,9 +71,17 @@ def defang(value: str, type_: IocType) -> str:
     return _defang_raw(refang(value), type_)
 
 
-def find_iocs(text: str) -> list[Ioc]:
-    """Typed indicators in ``text``, deduplicated by (type, value), in order of appearance."""
+def find_iocs(
+    text: str, *, source_url: str | None = None, benign: BenignList | None = None
+) -> list[Ioc]:
+    """Typed indicators in ``text``, deduplicated by (type, value), in order of appearance.
+
+    ``source_url`` (the page the text comes from) marks the site's own names
+    ``source-site``; ``benign`` replaces the built-in list of well-known harmless values.
+    """
     rf = refang_map(text)
+    benign_list = benign if benign is not None else _default_benign()
+    source_domain = source_domain_of(source_url)
     seen: dict[tuple[str, str], Ioc] = {}
     for hit in scan(rf):
         if not hit.value or (hit.kind, hit.value) in seen:
@@ -85,8 +97,19 @@ def find_iocs(text: str) -> list[Ioc]:
             was_defanged=raw != rf.text[hit.start : hit.end],
             start=start,
             end=end,
+            flags=flags_for(hit.kind, hit.value, benign=benign_list, source_domain=source_domain),
         )
     return list(seen.values())
+
+
+_benign_default: BenignList | None = None
+
+
+def _default_benign() -> BenignList:
+    global _benign_default  # noqa: PLW0603 - built once, read-only afterwards
+    if _benign_default is None:
+        _benign_default = BenignList.with_defaults()
+    return _benign_default
 
 
 def defang_text(text: str) -> str:

@@ -21,6 +21,7 @@ from app.models import Article, ArticleIoc, ReportItem, Summary
 from app.services.extract import ArticleText, extract_article, text_to_article
 from app.services.fetch import FetchPolicy, fetch_page
 from app.services.iocs import Ioc, find_iocs
+from app.services.iocs_flags import BenignList
 from app.services.reports import place_article
 from app.services.sections import Section
 from app.services.summarize.base import SummaryEngine, SummaryInput, SummaryResult
@@ -30,6 +31,16 @@ log = logging.getLogger("secdigest.pipeline")
 
 # Below this much text a page is a login wall, an error page or an index, not an article.
 MIN_ARTICLE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Tools:
+    """The long-lived clients the pipeline works with (built once by AppState)."""
+
+    http: httpx.AsyncClient
+    summarizer: SummaryEngine
+    fetch_policy: FetchPolicy
+    benign: BenignList
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +70,7 @@ def content_hash(text: str) -> str:
 
 async def summarize_url(
     session: AsyncSession,
-    http: httpx.AsyncClient,
-    engine: SummaryEngine,
-    policy: FetchPolicy,
+    tools: Tools,
     *,
     url: str,
     placement: Placement,
@@ -72,12 +81,12 @@ async def summarize_url(
     if not force:
         existing = await session.scalar(select(Article).where(Article.url == key))
         if existing is not None:
-            return await _reuse(session, engine, existing, placement)
-    page = await fetch_page(http, policy, url=url)
+            return await _reuse(session, tools, existing, placement)
+    page = await fetch_page(tools.http, tools.fetch_policy, url=url)
     extracted = extract_article(page.body, page.final_url, content_type=page.content_type)
     return await _process(
         session,
-        engine,
+        tools,
         extracted,
         url=key,
         final_url=page.final_url,
@@ -88,7 +97,7 @@ async def summarize_url(
 
 async def summarize_html(
     session: AsyncSession,
-    engine: SummaryEngine,
+    tools: Tools,
     *,
     html: str,
     url: str | None,
@@ -98,13 +107,13 @@ async def summarize_html(
     key = canonical_url(url) if url else None
     extracted = extract_article(html, url)
     return await _process(
-        session, engine, extracted, url=key, final_url=url, source="html", placement=placement
+        session, tools, extracted, url=key, final_url=url, source="html", placement=placement
     )
 
 
 async def summarize_text(
     session: AsyncSession,
-    engine: SummaryEngine,
+    tools: Tools,
     *,
     text: str,
     title: str | None,
@@ -115,19 +124,19 @@ async def summarize_text(
     key = canonical_url(url) if url else None
     extracted = text_to_article(text, title)
     return await _process(
-        session, engine, extracted, url=key, final_url=url, source="text", placement=placement
+        session, tools, extracted, url=key, final_url=url, source="text", placement=placement
     )
 
 
 async def _reuse(
-    session: AsyncSession, engine: SummaryEngine, article: Article, placement: Placement
+    session: AsyncSession, tools: Tools, article: Article, placement: Placement
 ) -> ArticleResult:
     summary = _stored_summary(article, placement.lang)
     cached = summary is not None
     if summary is None:
         # Known article, new language: summarize the stored text again, nothing is fetched.
-        iocs = find_iocs(_ioc_source(article.title, article.text))
-        result = await engine.summarize(_summary_input(article, iocs, placement.lang))
+        iocs = _find(tools, article.title, article.text, article.url or article.final_url)
+        result = await tools.summarizer.summarize(_summary_input(article, iocs, placement.lang))
         summary = _summary_row(result, placement.lang)
         article.summaries.append(summary)
         await session.flush()
@@ -144,9 +153,10 @@ def _stored_summary(article: Article, lang: str) -> Summary | None:
     return matching[-1] if matching else None
 
 
-def _ioc_source(title: str | None, text: str) -> str:
+def _find(tools: Tools, title: str | None, text: str, source_url: str | None) -> list[Ioc]:
     # The title is part of the evidence: an indicator in a headline is an indicator.
-    return f"{title}\n\n{text}" if title else text
+    source = f"{title}\n\n{text}" if title else text
+    return find_iocs(source, source_url=source_url, benign=tools.benign)
 
 
 def _summary_input(article: Article, iocs: list[Ioc], lang: str) -> SummaryInput:
@@ -188,6 +198,7 @@ def _ioc_rows(iocs: list[Ioc]) -> list[ArticleIoc]:
             raw=ioc.raw,
             was_defanged=ioc.was_defanged,
             offset=ioc.start,
+            flags=list(ioc.flags),
         )
         for position, ioc in enumerate(iocs)
     ]
@@ -195,7 +206,7 @@ def _ioc_rows(iocs: list[Ioc]) -> list[ArticleIoc]:
 
 async def _process(
     session: AsyncSession,
-    engine: SummaryEngine,
+    tools: Tools,
     extracted: ArticleText,
     *,
     url: str | None,
@@ -207,7 +218,7 @@ async def _process(
     if len(text) < MIN_ARTICLE_CHARS:
         raise NotAnArticle("no article text found in the page", chars=len(text))
     title = (extracted.title or "").strip() or text.split("\n", 1)[0][:200]
-    iocs = find_iocs(_ioc_source(title, text))
+    iocs = _find(tools, title, text, final_url or url)
     summary_input = SummaryInput(
         text=text,
         title=title,
@@ -216,7 +227,7 @@ async def _process(
         target_lang=placement.lang,
         iocs=tuple(iocs),
     )
-    result = await engine.summarize(summary_input)
+    result = await tools.summarizer.summarize(summary_input)
     article = await _store_article(
         session,
         url=url,
@@ -291,9 +302,7 @@ class UrlFailure:
 
 async def summarize_urls(
     session: AsyncSession,
-    http: httpx.AsyncClient,
-    engine: SummaryEngine,
-    policy: FetchPolicy,
+    tools: Tools,
     *,
     urls: list[str],
     placement: Placement,
@@ -305,9 +314,7 @@ async def summarize_urls(
         try:
             async with session.begin_nested():
                 results.append(
-                    await summarize_url(
-                        session, http, engine, policy, url=url, placement=placement, force=force
-                    )
+                    await summarize_url(session, tools, url=url, placement=placement, force=force)
                 )
         except SecdigestError as exc:
             log.info("pipeline.failed url=%s problem=%s", url, exc.slug)

@@ -83,7 +83,10 @@ def _next_position(report: Report, section: Section) -> int:
 
 
 def _ioc_snapshot(article: Article) -> list[dict[str, Any]]:
-    return [{"type": i.type, "value": i.value, "defanged": i.defanged} for i in article.iocs]
+    return [
+        {"type": i.type, "value": i.value, "defanged": i.defanged, "flags": list(i.flags)}
+        for i in article.iocs
+    ]
 
 
 def _copy_summary(item: ReportItem, article: Article, summary: Summary) -> None:
@@ -135,7 +138,10 @@ def item_to_digest(item: ReportItem) -> DigestItem:
         title=item.title,
         url=item.url,
         summary=list(item.summary),
-        iocs=[DigestIoc(i["type"], i["value"], i["defanged"]) for i in item.iocs],
+        iocs=[
+            DigestIoc(i["type"], i["value"], i["defanged"], tuple(i.get("flags", ())))
+            for i in item.iocs
+        ],
         recommendations=list(item.recommendations),
         other=list(item.other),
         model_recommendations=list(item.model_recommendations),
@@ -176,7 +182,8 @@ async def import_digest(session: AsyncSession, day: date, digest: Digest) -> Rep
                 url=entry.url,
                 summary=list(entry.summary),
                 iocs=[
-                    {"type": i.type, "value": i.value, "defanged": i.defanged} for i in entry.iocs
+                    {"type": i.type, "value": i.value, "defanged": i.defanged, "flags": []}
+                    for i in entry.iocs
                 ],
                 recommendations=list(entry.recommendations),
                 other=list(entry.other),

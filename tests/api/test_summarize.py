@@ -174,3 +174,28 @@ async def test_section_and_date_options_place_the_item(
     sections = {s["key"]: s for s in report["sections"]}
     assert len(sections["japan_incidents"]["items"]) == 1
     assert sections["japan_incidents"]["heading"] == "日本のインシデント事例"
+
+
+async def test_own_site_and_benign_names_are_flagged_in_json_and_left_out_of_markdown(
+    client: httpx.AsyncClient,
+) -> None:
+    html = (
+        "<html><body><article><h1>Loader campaign</h1><p>The loader talks to evil-c2.top "
+        "and resolves through 8.8.8.8 while fetching tools from github.com. Subscribe to "
+        "www.securitynews.co.uk for more reports on this threat actor and its malware.</p>"
+        "</article></body></html>"
+    )
+    body = {"html": html, "url": "https://www.securitynews.co.uk/2024/loader"}
+
+    article = (await client.post("/summarize", json=body)).json()
+    block = (await client.post("/summarize?format=md", json=body)).text
+
+    flags = {i["value"]: i["flags"] for i in article["iocs"]}
+    assert flags == {
+        "evil-c2.top": [],
+        "8.8.8.8": ["benign"],
+        "github.com": ["benign"],
+        "www.securitynews.co.uk": ["source-site"],
+    }
+    ioc_lines = block.split("- IOCの列挙\n", 1)[1].split("\n- ", 1)[0]
+    assert ioc_lines == "    - evil-c2[.]top"

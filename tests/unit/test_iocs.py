@@ -480,3 +480,73 @@ def test_long_pathological_inputs_finish_and_stay_consistent(text: str) -> None:
     for ioc in find_iocs(text):
         assert text[ioc.start : ioc.end] == ioc.raw
     assert defang_text(defang_text(text)) == defang_text(text)
+
+
+# --- ATT&CK technique ids ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kerberoasting (T1558.003) followed", ["T1558.003"]),
+        ("techniques T1059.001, T1566 and T1071.001.", ["T1059.001", "T1566", "T1071.001"]),
+        ("「T1190」を悪用", ["T1190"]),
+        ("the T1000 router, AT1059, T10591, T1059.1234 and T1900", []),
+    ],
+)
+def test_finds_attack_technique_ids(text: str, expected: list[str]) -> None:
+    assert [v for t, v in pairs(text) if t == "attack_technique"] == expected
+
+
+# --- flags ---------------------------------------------------------------------------
+
+
+def flags_of(text: str, **kwargs: object) -> dict[str, tuple[str, ...]]:
+    return {i.value: i.flags for i in find_iocs(text, **kwargs)}  # type: ignore[arg-type]
+
+
+def test_private_loopback_and_documentation_addresses_are_flagged_not_dropped() -> None:
+    flags = flags_of(
+        "lateral movement to 10.1.2.3, 127.0.0.1, 169.254.1.9, 192.0.2.44 and 45.9.1.2"
+    )
+    assert flags == {
+        "10.1.2.3": ("private",),
+        "127.0.0.1": ("loopback",),
+        "169.254.1.9": ("link-local",),
+        "192.0.2.44": ("documentation",),
+        "45.9.1.2": (),
+    }
+
+
+def test_documentation_names_are_flagged() -> None:
+    flags = flags_of("see login.example.com and evil.test and ops@example.org")
+    assert set(flags.values()) == {("documentation",)}
+
+
+def test_the_pages_own_site_is_flagged_source_site() -> None:
+    text = "Read more on www.securitynews.co.uk and cdn.securitynews.co.uk; C2 at evil-c2.top"
+    flags = flags_of(text, source_url="https://www.securitynews.co.uk/2024/12/story")
+    assert flags["www.securitynews.co.uk"] == ("source-site",)
+    assert flags["cdn.securitynews.co.uk"] == ("source-site",)
+    assert flags["evil-c2.top"] == ()
+
+
+def test_well_known_names_are_benign_but_their_subdomains_and_urls_are_not() -> None:
+    flags = flags_of(
+        "DNS to 8.8.8.8, docs on github.com; payload on evil.github.io and "
+        "hxxps://github[.]com/attacker/loader/raw/x.bin"
+    )
+    assert flags["8.8.8.8"] == ("benign",)
+    assert flags["github.com"] == ("benign",)
+    assert flags["evil.github.io"] == ()
+    assert flags["https://github.com/attacker/loader/raw/x.bin"] == ()
+
+
+def test_benign_list_is_configurable() -> None:
+    from app.services.iocs_flags import BenignList
+
+    custom = BenignList.with_defaults(["intranet-mirror.net", "203.0.113.0/24", ""])
+    flags = flags_of("sync from intranet-mirror.net and 45.9.1.2", benign=custom)
+    assert flags == {"intranet-mirror.net": ("benign",), "45.9.1.2": ()}
+    nothing = flags_of("docs on github.com", benign=BenignList([]))
+    assert nothing == {"github.com": ()}

@@ -44,3 +44,24 @@ def test_upgrade_downgrade_upgrade(kind: str, tmp_path: Path) -> None:
         tables, revision = _tables_and_revision(url)
         assert tables >= TABLES
         assert revision == head_revision()
+
+
+@pytest.mark.parametrize("kind", backends())
+def test_migrations_match_the_models(kind: str, tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.db import Base
+
+    async def diff(url: str) -> list[object]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda c: list(compare_metadata(MigrationContext.configure(c), Base.metadata))
+                )
+        finally:
+            await engine.dispose()
+
+    with migrated_database(kind, tmp_path) as url:
+        assert asyncio.run(diff(url)) == []

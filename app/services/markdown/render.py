@@ -61,7 +61,11 @@ def _item_view(item: DigestItem, labels: Labels) -> _ItemView:
         return _ItemView(kind="link", title=_text(item.title), url=url or "", lists=[])
     lists = [
         (labels.summary, [_text(s) for s in item.summary], labels.no_summary),
-        (labels.iocs, [_ioc_line(i.defanged) for i in item.iocs], labels.no_iocs),
+        (
+            labels.iocs,
+            [_ioc_line(i.defanged) for i in item.iocs if i.is_evidence],
+            labels.no_iocs,
+        ),
         (
             labels.recommendations,
             [_text(s) for s in item.recommendations],
