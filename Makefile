@@ -6,7 +6,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install run test lint format clean
+BENCH_DIR ?= ../shared/bench
+BENCH_STAMP := $(VENV)/.installed-bench
+
+.PHONY: install run test lint format clean bench bench-iocs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,15 @@ lint: install ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: bench-iocs ## every benchmark against its peers, in one run (BENCH_DIR=../shared/bench)
+
+bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
+	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
 
 format: install
 	$(BIN)/ruff format .
