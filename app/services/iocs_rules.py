@@ -29,6 +29,13 @@ CODE_OBJECTS = frozenset(
     }
 )  # fmt: skip
 
+# Build-system and project files whose extension is also a country TLD (automake's
+# Makefile.am, autoconf's configure.ac, build.pl): the stem says it is a file.
+FILE_STEMS = frozenset(
+    {"makefile", "configure", "build", "setup", "install", "readme", "license", "changelog",
+     "cmakelists", "dockerfile", "requirements", "package", "gemfile", "rakefile", "manifest"}
+)  # fmt: skip
+
 _VERSION_WORDS = ("version", "ver", "ver.", "v", "build", "release", "firmware", "rev")
 
 
@@ -164,6 +171,8 @@ def looks_like_code_or_file(host: str, before: str, after: str) -> bool:
         return True
     if tld in FILE_EXT_TLDS:
         return True
+    if len(labels) == 2 and labels[0].lower() in FILE_STEMS:
+        return True
     # Trojan.Win32.Agent.xyz, Microsoft.Exchange.Data.link: several capitalised labels
     # is a namespace or a detection name, while Google.com has one.
     if sum(1 for x in labels if not x.islower()) >= 2:
@@ -181,7 +190,8 @@ def looks_like_code_or_file(host: str, before: str, after: str) -> bool:
 def after_version_word(before: str) -> bool:
     """True if the text just before a dotted number names it a version (``version 1.2.3.4``)."""
     words = before.rstrip(" \t:").rsplit(None, 1)
-    return bool(words) and words[-1].lower() in _VERSION_WORDS
+    # "(version 1.2.3.4)", "[build 10.0.1.2]": the word may open a bracket or a quote
+    return bool(words) and words[-1].lstrip("([{'\"").lower() in _VERSION_WORDS
 
 
 def ipv4_ok(labels: list[str]) -> bool:

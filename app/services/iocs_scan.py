@@ -56,6 +56,9 @@ _URL_TRAIL = ".,;:!?'\"*"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _CVE_SPELLINGS = ("CVE", "cve", "Cve")
 # ATT&CK enterprise and mobile technique ids: T1001-T1799, sub-techniques .001-.099.
+_CITE_OPEN = frozenset("([（［「『,、，:：|")
+_CITE_CLOSE = frozenset(")]）］」』,、，|")
+_ATTACK_CONTEXT = re.compile(r"ATT&CK|ATT＆CK|(?i:mitre|technique|tactic)|テクニック|戦術|攻撃手法")
 _TECHNIQUE_RE = re.compile(r"T1[0-7][0-9]{2}(?:\.0[0-9]{2})?(?![0-9A-Za-z]|\.[0-9])")
 _HASH_KINDS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 
@@ -217,6 +220,11 @@ def _dotted(rf: Refanged, searched: str) -> list[Hit]:
         hs, he = m.start(), m.start("rest")
         if r[he : he + 1] == "@":
             continue  # the local part of an e-mail address; its domain comes next
+        # "secure-lоgin.online" with a Cyrillic о: the ASCII tail of a homograph is no name
+        # of its own. Kana and kanji (below U+2E80 is not CJK) do not count: Japanese
+        # prose runs straight into names (「攻撃者はevil.comに」).
+        if hs and "\x7f" < r[hs - 1] < "\u2e80" and r[hs - 1].isalpha():
+            continue
         host = r[hs:he]
         tld = host[host.rfind(".") + 1 :]
         if tld.isdigit():
@@ -320,12 +328,24 @@ def _cves(r: str) -> list[Hit]:
 
 
 def _techniques(r: str) -> list[Hit]:
-    out: list[Hit] = []
+    """ATT&CK technique ids. A bare ``T1200`` is also a product or part number ("the
+    Kestrel T1200 gateway"), so it counts when it is written the way techniques are cited:
+    with a sub-technique (``T1059.001``), in brackets or a list ("(Resource Hijacking,
+    T1496)", 「（T1219）」), or in a text that speaks ATT&CK."""
+    found: list[Hit] = []
     pos = r.find("T1")
     while pos != -1:
         m = _TECHNIQUE_RE.match(r, pos)
         # ids start at T1001; "T1000" is a model number, not a technique
         if m and (pos == 0 or r[pos - 1] not in _ALNUM) and int(m.group()[1:5]) > 1000:
-            out.append(Hit("attack_technique", m.group(), pos, m.end()))
+            found.append(Hit("attack_technique", m.group(), pos, m.end()))
         pos = r.find("T1", pos + 2)
-    return out
+    if not found or _ATTACK_CONTEXT.search(r):
+        return found
+    return [h for h in found if "." in h.value or _cited(r, h.start, h.end)]
+
+
+def _cited(r: str, start: int, end: int) -> bool:
+    before = r[start - 2 : start].rstrip(" ")[-1:] if start else ""
+    after = r[end : end + 1]
+    return before in _CITE_OPEN or after in _CITE_CLOSE

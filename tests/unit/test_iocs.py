@@ -550,3 +550,35 @@ def test_benign_list_is_configurable() -> None:
     assert flags == {"intranet-mirror.net": ("benign",), "45.9.1.2": ()}
     nothing = flags_of("docs on github.com", benign=BenignList([]))
     assert nothing == {"github.com": ()}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Kestrel T1200 industrial gateway and part T1559 (fan assembly)", []),
+        ("after access they sniffed traffic on the segment (T1040).", ["T1040"]),
+        ("hosts with a T1000 GPU (Resource Hijacking, T1496)", ["T1496"]),
+        ("バックドアを設置し（T1219）、", ["T1219"]),
+        ("MITRE ATT&CK: T1566 then T1204", ["T1566", "T1204"]),
+    ],
+)
+def test_bare_technique_ids_count_only_where_cited_like_techniques(
+    text: str, expected: list[str]
+) -> None:
+    assert [v for t, v in pairs(text) if t == "attack_technique"] == expected
+
+
+def test_version_word_before_an_opening_bracket_still_marks_a_version() -> None:
+    assert pairs("The implant (version 1.2.3.4) and [build 10.0.1.2] beacon to 45.9.1.2") == [
+        ("ipv4", "45.9.1.2")
+    ]
+
+
+def test_ascii_tail_of_a_homograph_is_not_a_domain_but_japanese_runs_in() -> None:
+    assert pairs("phishing on secure-l\u043egin.online today") == []
+    assert pairs("攻撃者はevil-c2.topに接続") == [("domain", "evil-c2.top")]
+
+
+@pytest.mark.parametrize("name", ["Makefile.am", "configure.ac", "build.pl", "setup.cfg.sh"])
+def test_build_system_files_with_country_tld_extensions_are_files(name: str) -> None:
+    assert pairs(f"the patch touches {name} only") == []
