@@ -95,6 +95,14 @@ def _replacements(text: str) -> list[tuple[int, int, str, bool]]:
             start, end = m.span()
             if start and text[start - 1] in _ALNUM and text[end : end + 1] in _ALNUM:
                 found.append((start, end, ".", False))
+    if "\uff0e" in text:
+        # "example．com": a full-width dot between ASCII labels is a Japanese way to defang
+        # (between Japanese characters it is punctuation and stays).
+        pos = text.find("\uff0e")
+        while pos != -1:
+            if pos and text[pos - 1] in _ALNUM and text[pos + 1 : pos + 2] in _ALNUM:
+                found.append((pos, pos + 1, ".", False))
+            pos = text.find("\uff0e", pos + 1)
     if " . " in text:
         for m in _SPDOT_RE.finditer(text):
             start = m.start()

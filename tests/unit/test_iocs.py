@@ -582,3 +582,11 @@ def test_ascii_tail_of_a_homograph_is_not_a_domain_but_japanese_runs_in() -> Non
 @pytest.mark.parametrize("name", ["Makefile.am", "configure.ac", "build.pl", "setup.cfg.sh"])
 def test_build_system_files_with_country_tld_extensions_are_files(name: str) -> None:
     assert pairs(f"the patch touches {name} only") == []
+
+
+def test_full_width_dot_between_ascii_labels_is_a_defang() -> None:
+    found = find_iocs("不審なドメイン「update-check．top」と「45．137．21．9」を確認。３．５倍")
+    assert [(i.type.value, i.value, i.was_defanged) for i in found] == [
+        ("domain", "update-check.top", True),
+        ("ipv4", "45.137.21.9", True),
+    ]
