@@ -202,13 +202,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from app.services.extract import extract_article
+    from app.services.extract_pdf import extract_pdf, looks_like_pdf
 
     if args.file in (None, "-"):
         html = sys.stdin.buffer.read()
     else:
         with open(args.file, "rb") as handle:
             html = handle.read()
-    article = extract_article(html, args.url)
+    article = (
+        extract_pdf(html, args.url) if looks_like_pdf(html) else extract_article(html, args.url)
+    )
     _print_json(asdict(article))
     return 0
 
@@ -311,8 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
         help='batch: JSON lines {"id","text"} on stdin, {"id","iocs"} on stdout',
     )
 
-    extract = add("extract", cmd_extract, "main text of an HTML page as JSON (stdin by default)")
-    extract.add_argument("file", nargs="?", metavar="FILE", help="HTML file, or - for stdin")
+    extract = add(
+        "extract", cmd_extract, "main text of an HTML page or a PDF as JSON (stdin by default)"
+    )
+    extract.add_argument("file", nargs="?", metavar="FILE", help="HTML or PDF file, or - for stdin")
     extract.add_argument("--url", help="the page's URL (resolves relative links)")
 
     report = add("report", cmd_report, "print a stored daily report")

@@ -13,8 +13,8 @@ from app.services.netguard import AllowList, check_url
 
 log = logging.getLogger("secdigest.fetch")
 
-# What we can read as an article. Anything else (images, archives, executables) is refused
-# before its body is downloaded.
+# What we can read as an article (vendors publish many threat reports as PDF). Anything
+# else (images, archives, executables) is refused before its body is downloaded.
 READABLE_TYPES = frozenset(
     {
         "text/html",
@@ -24,6 +24,7 @@ READABLE_TYPES = frozenset(
         "text/xml",
         "application/rss+xml",
         "application/atom+xml",
+        "application/pdf",
     }
 )
 

@@ -6,6 +6,7 @@ all come through here.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotAnArticle, SecdigestError
 from app.models import Article, ArticleIoc, ReportItem, Summary
 from app.services.extract import ArticleText, extract_article, text_to_article
+from app.services.extract_pdf import extract_pdf, looks_like_pdf
 from app.services.fetch import FetchPolicy, fetch_page
 from app.services.iocs import Ioc, find_iocs
 from app.services.iocs_flags import BenignList
@@ -83,7 +85,10 @@ async def summarize_url(
         if existing is not None:
             return await _reuse(session, tools, existing, placement)
     page = await fetch_page(tools.http, tools.fetch_policy, url=url)
-    extracted = extract_article(page.body, page.final_url, content_type=page.content_type)
+    if looks_like_pdf(page.body, page.content_type):
+        extracted = await asyncio.to_thread(extract_pdf, page.body, page.final_url)
+    else:
+        extracted = extract_article(page.body, page.final_url, content_type=page.content_type)
     return await _process(
         session,
         tools,

@@ -199,3 +199,22 @@ async def test_own_site_and_benign_names_are_flagged_in_json_and_left_out_of_mar
     }
     ioc_lines = block.split("- IOCの列挙\n", 1)[1].split("\n- ", 1)[0]
     assert ioc_lines == "    - evil-c2[.]top"
+
+
+async def test_pdf_threat_report_is_summarized_like_a_page(
+    client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    response = await client.post("/summarize", json={"url": site.url("/reports/ember-lynx.pdf")})
+
+    assert response.status_code == 200, response.text
+    article = response.json()
+    assert article["original_title"] == "Ember Lynx threat report"
+    assert article["published"].startswith("2024-12-05T09:30:00+09:00")
+    values = {(i["type"], i["value"]) for i in article["iocs"]}
+    assert {
+        ("url", "https://update-check.net/gate.php"),
+        ("ipv4", "45.137.21.9"),
+        ("cve", "CVE-2024-38077"),
+        ("sha256", "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"),
+    } <= values
+    assert any("block" in r.lower() for r in article["recommendations"])

@@ -50,10 +50,34 @@ def default_routes() -> dict[str, Route]:
         "/missing": Route(status=404, body=b"<h1>Not found</h1>"),
         "/image.png": Route(body=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png"),
         "/empty.html": Route(body=b"<html><body><nav>Home</nav></body></html>"),
+        "/reports/ember-lynx.pdf": Route(body=_report_pdf(), content_type="application/pdf"),
         "/redirect-to-metadata": Route(
             status=302, headers=(("Location", "http://169.254.169.254/latest/meta-data/"),)
         ),
     }
+
+
+def _report_pdf() -> bytes:
+    from tests.support.pdf import make_pdf
+
+    return make_pdf(
+        [
+            [
+                "Ember Lynx: a logistics intrusion set",
+                "Ember Lynx sends fake browser update lures to freight forwarders and",
+                "warehouse operators. The loader contacts hxxps://update-check[.]net/gate.php",
+                "and downloads its second stage from 45.137.21[.]9.",
+                "",
+                "Defenders should block these indicators at the proxy and patch CVE-2024-38077.",
+            ],
+            [
+                "Appendix: the loader's SHA-256 is",
+                "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea",
+            ],
+        ],
+        title="Ember Lynx threat report",
+        created="D:20241205093000+09'00'",
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
