@@ -139,11 +139,12 @@ def _decode(body: bytes, codec: str) -> tuple[str, str]:
         return body.decode("cp1252", errors="replace"), "cp1252"
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Bytes of a page to (text, python codec name used)."""
+def _choose(body: bytes, content_type: str | None) -> tuple[str, int, bool | None]:
+    """(python codec, length of the byte order mark, whether the bytes are valid UTF-8 or None
+    when not checked) for the bytes of a page."""
     for bom, codec in _BOMS:
         if body.startswith(bom):
-            return _decode(body[len(bom) :], codec)
+            return codec, len(bom), None
 
     declared: list[str] = []
     if content_type and (header := _HEADER_CHARSET.search(content_type)):
@@ -165,11 +166,29 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
             # A server default of UTF-8 in front of a Shift_JIS page whose meta says so.
             if not utf8 and len(declared) > 1 and declared[1] != "utf-8":
                 codec = declared[1]
-        elif utf8 and not body.isascii():
+            return codec, 0, utf8
+        if utf8 and not body.isascii():
             # Sites that declare Shift_JIS or EUC-JP but were saved as UTF-8 are common.
-            codec = "utf-8"
-        return _decode(body, codec)
-
+            return "utf-8", 0, utf8
+        return codec, 0, utf8
     if utf8:
-        return body.decode("utf-8"), "utf-8"
-    return _decode(body, _detect(body) or "cp1252")
+        return "utf-8", 0, utf8
+    return _detect(body) or "cp1252", 0, utf8
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Bytes of a page to (text, python codec name used)."""
+    codec, skip, _utf8 = _choose(body, content_type)
+    return _decode(body[skip:], codec)
+
+
+def parser_input(body: bytes, content_type: str | None = None) -> tuple[bytes | str, str]:
+    """What to give Lexbor, and the codec: the bytes themselves when they are valid UTF-8.
+
+    Lexbor reads bytes as UTF-8 whatever the page declares, so a valid UTF-8 page needs no
+    decoding here and no re-encoding in the parser; anything else is decoded first.
+    """
+    codec, skip, utf8 = _choose(body, content_type)
+    if codec == "utf-8" and (utf8 if utf8 is not None else _is_utf8(body[skip:])):
+        return body[skip:], codec
+    return _decode(body[skip:], codec)

@@ -20,17 +20,29 @@ _NO_DEPTH = frozenset({
 _DROP_TAGS = [
     "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed",
     "input", "button", "select", "textarea", "option", "nav", "header", "footer", "aside", "dialog",
+    "menu", "audio", "video", "picture", "map", "label", "fieldset", "figcaption", "math",
 ]  # fmt: skip
 # Class/id words of boilerplate. Tokens are split into parts ("post-comments" -> post, comments;
 # "shareButtons" -> share, buttons) and a part must equal a word, so "entry-content",
 # "headline" and "shadow" are never mistaken for "ad" or "header".
-_BOILER_PARTS = frozenset({
+_STRONG_PARTS = frozenset({
     "comment", "comments", "commentlist", "disqus", "respond", "sidebar", "related", "share",
     "sharing", "sharedaddy", "social", "newsletter", "subscribe", "subscription", "cookie",
     "cookies", "consent", "gdpr", "advert", "adverts", "advertisement", "advertising", "ad",
     "ads", "adsense", "adslot", "breadcrumb", "breadcrumbs", "menu", "popup", "modal", "promo",
-    "promos", "footer", "nav", "navbar", "navigation", "pagination", "pager", "masthead"
+    "promos", "footer", "nav", "navbar", "navigation", "pagination", "pager", "masthead",
+    "outbrain", "taboola", "sponsored", "signup", "toolbar",
 })  # fmt: skip
+# Weaker words: bylines, dates, tags, captions, widgets. A block named so is dropped only when it
+# is small beside the page, since "post-meta" or "widget" also wrap whole articles on some sites.
+_WEAK_PARTS = frozenset({
+    "byline", "author", "authors", "dateline", "timestamp", "date", "meta", "tags", "tag",
+    "caption", "credit", "banner", "rating", "recommended", "trending", "popular",
+    "follow", "bio",
+})  # fmt: skip
+# A token that names the content ("article-body", "entry-content", "l-article-body-segment")
+# vouches for the element whatever its other tokens say ("pagination-first", "l-sidebar-fixed").
+_CONTENT_PARTS = frozenset({"content", "body", "text"})
 _BOILER_TOKENS = frozenset(
     ["header", "site-header", "sr-only", "screen-reader-text", "visually-hidden", "visuallyhidden"]
 )
@@ -40,47 +52,30 @@ _STATE_PARTS = frozenset({
     "has", "no", "with", "without", "is", "open", "opened", "enabled", "active", "layout",
     "wrap", "wrapper", "container", "template", "body"
 })  # fmt: skip
-_PREFILTER = ",".join(
-    f'[class*="{w}" i],[id*="{w}" i]'
-    for w in [
-        "comment",
-        "disqus",
-        "respond",
-        "sidebar",
-        "related",
-        "shar",
-        "social",
-        "newsletter",
-        "subscri",
-        "cookie",
-        "consent",
-        "gdpr",
-        "ad",
-        "breadcrumb",
-        "menu",
-        "popup",
-        "modal",
-        "promo",
-        "footer",
-        "nav",
-        "pag",
-        "masthead",
-        "header",
-        "sr-only",
-        "screen-reader",
-        "visually",
-    ]
-)
-_HIDDEN = '[hidden],[aria-hidden="true"],[style*="none" i],[style*="hidden" i]'
+_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPLIT_PARTS = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
+# A cheap first look at a class or id: does any part of it name boilerplate at all?
+_ANY_PART = _STRONG_PARTS | _WEAK_PARTS | {p for t in _BOILER_TOKENS for p in _SPLIT_PARTS.split(t)}
 _PROTECTED_TAGS = frozenset({"html", "body", "main"})
 # A block that holds more than this share of the page's text is the page, whatever its class.
 _WRAPPER_SHARE = 0.6
+_WEAK_SHARE = 0.2
+_NONE, _WEAK, _STRONG = 0, 1, 2
+# Class strings repeat within a page and across a site's pages: remember their verdicts.
+_STRENGTHS: dict[str, int] = {}
+_CACHE_SIZE = 50_000
 
 
-def bound_depth(html: str) -> str:
-    """Drop tags nested deeper than browsers build, keeping their text."""
+def bound_depth(html: str | bytes) -> str | bytes:
+    """Drop tags nested deeper than browsers build, keeping their text.
+
+    Bytes are UTF-8 (see charset.parser_input); a page with many tags is decoded to check it.
+    """
+    if isinstance(html, bytes):
+        if html.count(b"<") < _GUARD_MIN_TAGS:
+            return html
+        html = html.decode("utf-8", errors="replace")
     if html.count("<") < _GUARD_MIN_TAGS:
         return html
     depth = 0
@@ -120,58 +115,103 @@ def bound_depth(html: str) -> str:
     return "".join(out)
 
 
-def _is_boilerplate(attrs: dict[str, str | None]) -> bool:
-    for value in (attrs.get("class"), attrs.get("id")):
-        if not value:
-            continue
+def _value_strength(value: str) -> int:
+    known = _STRENGTHS.get(value)
+    if known is not None:
+        return known
+    strength = _NONE
+    if not _ANY_PART.isdisjoint([p.lower() for p in _SPLIT_PARTS.split(value)]):
         for token in value.split():
             if token.lower() in _BOILER_TOKENS:
-                return True
+                strength = _STRONG
+                break
             parts = {p.lower() for p in _SPLIT_PARTS.split(token) if p}
-            if parts & _BOILER_PARTS and not parts & _STATE_PARTS:
-                return True
-    return False
+            named = parts & _STRONG_PARTS or parts & _WEAK_PARTS
+            if not named and parts & _CONTENT_PARTS:
+                strength = _NONE
+                break
+            if not named or parts & _STATE_PARTS:
+                continue
+            strength = max(strength, _STRONG if parts & _STRONG_PARTS else _WEAK)
+    if len(_STRENGTHS) >= _CACHE_SIZE:
+        _STRENGTHS.clear()
+    _STRENGTHS[value] = strength
+    return strength
+
+
+def boilerplate_strength(attrs: dict[str, str | None]) -> int:
+    """0 for an ordinary block, 1 for a weak boilerplate name (byline, tags), 2 for a strong one."""
+    role = attrs.get("role")
+    strength = _STRONG if role and role.lower() in _ROLES else _NONE
+    for key in ("class", "id"):
+        value = attrs.get(key)
+        if value:
+            known = _STRENGTHS.get(value)
+            strength = max(strength, _value_strength(value) if known is None else known)
+    return strength
 
 
 def _is_hidden(attrs: dict[str, str | None]) -> bool:
     if "hidden" in attrs or (attrs.get("aria-hidden") or "").lower() == "true":
         return True
-    return bool(_HIDDEN_STYLE.search(attrs.get("style") or ""))
+    style = attrs.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def _is_protected(node: LexborNode, attrs: dict[str, str | None]) -> bool:
+def _is_protected(tag: str, attrs: dict[str, str | None]) -> bool:
     return (
-        node.tag in _PROTECTED_TAGS
+        tag in _PROTECTED_TAGS
         or attrs.get("itemprop") == "articleBody"
         or attrs.get("role") == "main"
     )
 
 
-def clean_tree(tree: LexborHTMLParser) -> None:
-    """Remove scripts, chrome, hidden blocks and boilerplate blocks from the tree, in place."""
+def strip_invisible(tree: LexborHTMLParser) -> LexborNode | None:
+    """Remove scripts, styles, embeds, controls and page chrome elements; return the body."""
     # recursive=False detaches a subtree in O(1); the document still owns its memory.
     tree.strip_tags(_DROP_TAGS, recursive=False)
-    body = tree.body
-    if body is None:
-        return
-    total = len(body.text())
-    for form in body.css("form"):
-        # ASP.NET pages wrap the whole page in one <form>; only small forms are chrome.
-        if len(form.text()) < _WRAPPER_SHARE * total:
-            form.decompose(recursive=False)
-    for node in body.css(_HIDDEN):
+    return tree.body
+
+
+class Cleaner:
+    """Which elements are boilerplate, asked element by element while the body is walked.
+
+    Hidden elements, small forms, figures (images with captions and credits) and blocks whose
+    class or id names boilerplate are skipped with their subtree; a block that holds most of
+    the page's text is the page, whatever its class.
+    """
+
+    __slots__ = ("budget", "total")
+
+    def __init__(self, body: LexborNode) -> None:
+        self.total = len(body.text())
+        # Measuring a candidate's text is O(its subtree); a budget keeps nesting linear.
+        self.budget = 20 * self.total + 10_000
+
+    def _smaller_than(self, node: LexborNode, share: float, default: bool) -> bool:
+        if self.budget <= 0:
+            return default
+        size = len(node.text())
+        self.budget -= size
+        return size <= share * self.total
+
+    def drops(self, node: LexborNode, tag: str) -> bool:
+        """True when the element and everything in it is boilerplate."""
+        if tag == "figure":
+            return node.css_first("table, pre") is None
         attrs = node.attributes
-        if _is_hidden(attrs) and not _is_protected(node, attrs):
-            node.decompose(recursive=False)
-    # Measuring a candidate's text is O(its subtree); a budget keeps nested candidates linear.
-    budget = 20 * total + 10_000
-    for node in body.css(_PREFILTER):
-        attrs = node.attributes
-        if not _is_boilerplate(attrs) or _is_protected(node, attrs):
-            continue
-        if budget > 0:
-            size = len(node.text())
-            budget -= size
-            if size > _WRAPPER_SHARE * total:
-                continue
-        node.decompose(recursive=False)
+        if tag == "form":
+            # ASP.NET pages wrap the whole page in one <form>; only small forms are chrome.
+            return self._smaller_than(node, _WRAPPER_SHARE, True)
+        if not attrs:
+            return False
+        if ("hidden" in attrs or "aria-hidden" in attrs or "style" in attrs) and _is_hidden(attrs):
+            return not _is_protected(tag, attrs)
+        strength = boilerplate_strength(attrs)
+        if strength == _NONE or _is_protected(tag, attrs):
+            return False
+        if tag == "article":  # an <article> named "newsletter-post" is still the article
+            strength = _WEAK
+        if strength == _STRONG:
+            return self._smaller_than(node, _WRAPPER_SHARE, True)
+        return self._smaller_than(node, _WEAK_SHARE, False)

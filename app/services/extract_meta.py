@@ -207,7 +207,8 @@ def published_of(page: PageMeta, time_values: list[str]) -> datetime | None:
     return None
 
 
-def _key(text: str) -> str:
+def title_key(text: str) -> str:
+    """Letters and digits of a title, lowercased: what two spellings of one headline share."""
     return _ALNUM.sub("", text.lower())
 
 
@@ -216,15 +217,15 @@ def strip_site_suffix(title: str, site_name: str | None, host: str | None) -> st
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    names = {_key(site_name)} if site_name else set()
+    names = {title_key(site_name)} if site_name else set()
     if host:
         labels = host.lower().removeprefix("www.").split(".")
-        names.add(_key(labels[0]))
-        names.add(_key(".".join(labels)))
+        names.add(title_key(labels[0]))
+        names.add(title_key(".".join(labels)))
     names.discard("")
 
     def is_site(part: str) -> bool:
-        key = _key(part)
+        key = title_key(part)
         if not key:
             return False
         return any(key == n or (len(n) >= 4 and (n in key or key in n)) for n in names)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.charset import decode_html
+from app.services.charset import decode_html, parser_input
 
 SITE = Path(__file__).parents[1] / "fixtures" / "site"
 JA = "不正アクセスによる情報漏えいの可能性について、お知らせいたします。"
@@ -133,3 +133,14 @@ def test_never_raises_on_odd_bytes(body: bytes) -> None:
     text, codec = decode_html(body, "text/html; charset=utf-8")
     assert isinstance(text, str)
     assert codec
+
+
+def test_parser_gets_the_bytes_themselves_when_they_are_utf8() -> None:
+    body = '<meta charset="Shift_JIS"><p>攻撃</p>'.encode()
+    assert parser_input(body) == (body, "utf-8")
+    assert parser_input(codecs.BOM_UTF8 + body) == (body, "utf-8")
+
+
+def test_parser_gets_decoded_text_for_other_encodings() -> None:
+    body = '<meta charset="Shift_JIS"><p>攻撃</p>'.encode("cp932")
+    assert parser_input(body) == ('<meta charset="Shift_JIS"><p>攻撃</p>', "cp932")

@@ -287,3 +287,96 @@ def test_text_to_article_keeps_given_title_and_first_sentence() -> None:
     jp = text_to_article("不正アクセスについて\n当社サーバーに不正アクセスがありました。" * 3)
     assert jp.title == "不正アクセスについて"
     assert jp.lang == "ja"
+
+
+def test_headline_is_the_title_not_part_of_the_text() -> None:
+    html = "<html><head><title>Ember Lynx returns | Harbor</title></head><body><article>"
+    html += f"<h1>Ember Lynx returns</h1><h2>Background</h2><p>{FILLER * 8}</p></article>"
+    article = extract_article(html)
+    assert article.title == "Ember Lynx returns"
+    assert article.text.startswith("Background\n\n")
+
+
+def test_figures_with_captions_are_dropped_but_figures_holding_tables_are_kept() -> None:
+    article = _article(
+        "<figure><img src=x.png><figcaption>PHOTO-CAPTION credit AP</figcaption></figure>"
+        "<figure><table><tr><td>IOC-CELL</td><td>1.2.3.4</td></tr></table></figure>"
+    )
+    assert "PHOTO-CAPTION" not in article.text
+    assert "IOC-CELL | 1.2.3.4" in article.text
+
+
+def test_small_bylines_and_tag_lists_are_dropped() -> None:
+    article = _article(
+        '<div class="post-meta">By A. Writer, 5 Dec 2024</div>'
+        '<div class="entry-tags">Tags: malware, phishing</div>'
+    )
+    assert "A. Writer" not in article.text
+    assert "Tags:" not in article.text
+
+
+def test_weak_class_words_never_drop_most_of_the_page() -> None:
+    body = "".join(f"<p>{FILLER * 2}</p>" for _ in range(6))
+    html = f'<html><body><div class="author-story">{body}</div><p>short</p></body></html>'
+    assert FILLER.strip() in extract_article(html).text
+
+
+def test_a_token_naming_the_content_vouches_for_the_block() -> None:
+    body = "".join(f"<p>{FILLER * 2} Part {i}.</p>" for i in range(6))
+    side = "".join(f"<p>{FILLER}</p>" for _ in range(12))
+    html = (
+        f'<html><body><div class="article-body pagination-first">{body}</div>'
+        f'<div class="l-sidebar-fixed l-article-body-segment">{side}</div></body></html>'
+    )
+    text = extract_article(html).text
+    assert "Part 0." in text
+    assert "Part 5." in text
+
+
+def test_article_named_like_a_newsletter_is_still_the_article() -> None:
+    body = "".join(f"<p>{FILLER * 2} Part {i}.</p>" for i in range(6))
+    comments = "".join(f"<p>{FILLER * 2} Comment {i}.</p>" for i in range(8))
+    html = (
+        f'<html><body><article class="newsletter-post post">{body}</article>'
+        f'<div class="comments-section">{comments}</div></body></html>'
+    )
+    text = extract_article(html).text
+    assert "Part 0." in text
+    assert "Comment 0." not in text
+
+
+def test_link_lists_inside_the_article_are_dropped() -> None:
+    related = "".join(f'<li><a href="/{i}">Another story number {i}</a></li>' for i in range(6))
+    article = _article(f"<h3>More on this story</h3><ul>{related}</ul><p>Closing words.</p>")
+    assert "Another story number" not in article.text
+    assert "Closing words." in article.text
+
+
+def test_listing_pages_keep_their_links() -> None:
+    items = "".join(
+        f'<li><a href="/{i}">Advisory {i}: update the VPN appliance firmware now</a></li>'
+        for i in range(20)
+    )
+    html = f"<html><body><main><h2>Advisories</h2><ul>{items}</ul></main></body></html>"
+    text = extract_article(html).text
+    assert "Advisory 0:" in text
+    assert "Advisory 19:" in text
+
+
+def test_forum_thread_keeps_every_post_not_only_the_best_one() -> None:
+    posts = "".join(
+        f'<div class="post"><div class="user">user{i}</div>'
+        f'<div class="postText">{FILLER * (2 + i % 3)}Reply {i}.</div></div>'
+        for i in range(8)
+    )
+    nav = "".join(f'<li><a href="/f/{i}">Forum {i}</a></li>' for i in range(15))
+    html = f'<html><body><ul class="forums">{nav}</ul><div class="thread">{posts}</div></body>'
+    text = extract_article(html).text
+    for i in range(8):
+        assert f"Reply {i}." in text
+    assert "Forum 3" not in text
+
+
+def test_utf8_bytes_are_parsed_without_decoding_and_keep_their_characters() -> None:
+    html = "<html><body><article><p>Zoë’s café — 攻撃は続いている。</p></article></body></html>"
+    assert "Zoë’s café — 攻撃は続いている。" in extract_article(html.encode()).text
