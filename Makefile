@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_DIR ?= ../shared/bench
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format clean bench bench-iocs bench-extract
+.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +34,16 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-iocs bench-extract ## every benchmark against its peers (BENCH_DIR=../shared/bench)
+bench: bench-iocs bench-extract bench-summarize ## every benchmark against its peers (BENCH_DIR=../shared/bench)
 
 bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
 	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
 
 bench-extract: $(BENCH_STAMP) ## article extraction: ours vs trafilatura and readability-lxml
 	$(BIN)/python bench/extract.py --shared $(BENCH_DIR)
+
+bench-summarize: $(BENCH_STAMP) ## offline summaries: ours vs lead-k, TextRank, LexRank (ROUGE)
+	$(BIN)/python bench/summarize.py --shared $(BENCH_DIR)
 
 format: install
 	$(BIN)/ruff format .

@@ -147,7 +147,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
                 continue
             if args.format == "md":
                 labels = labels_for(lang, settings.model_recommendations_label)
-                outputs.append(render_item(item_to_digest(result.item), labels))
+                outputs.append(render_item(item_to_digest(result.item, full=True), labels))
             else:
                 outputs.append(article_read(result).model_dump(mode="json"))
         if args.format == "md":

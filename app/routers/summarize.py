@@ -69,7 +69,7 @@ async def summarize(
     if markdown:
         labels = labels_for(lang, settings.model_recommendations_label)
         return PlainTextResponse(
-            render_item(item_to_digest(result.item), labels), media_type="text/markdown"
+            render_item(item_to_digest(result.item, full=True), labels), media_type="text/markdown"
         )
     return article_read(result)
 

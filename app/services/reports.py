@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidRequest, NotFound
 from app.models import Article, Report, ReportItem, Summary
 from app.services.digest import Digest, DigestIoc, DigestItem, ItemKind
-from app.services.sections import SECTION_ORDER, Section
+from app.services.sections import LINK_SECTIONS, SECTION_ORDER, Section
 
 
 def today(tz: tzinfo) -> date:
@@ -116,11 +116,14 @@ async def place_article(
                 _copy_summary(item, article, summary)
                 await session.flush()
             return item
+    # The incident and memo sections of the digest are lists of links (as in the analysts'
+    # sample); the item keeps the summary for the JSON all the same.
+    as_link = section in LINK_SECTIONS and bool(article.url or article.final_url)
     item = ReportItem(
         article_id=article.id,
         section=section.value,
         position=_next_position(report, section),
-        kind=ItemKind.ARTICLE.value,
+        kind=(ItemKind.LINK if as_link else ItemKind.ARTICLE).value,
     )
     _copy_summary(item, article, summary)
     report.items.append(item)
@@ -128,12 +131,16 @@ async def place_article(
     return item
 
 
-def item_to_digest(item: ReportItem) -> DigestItem:
-    """A stored item as a digest entry."""
+def item_to_digest(item: ReportItem, *, full: bool = False) -> DigestItem:
+    """A stored item as a digest entry; `full` shows a linked article as a whole entry
+    (what `POST /summarize?format=md` answers, whatever section the item sits in)."""
+    kind = ItemKind(item.kind)
+    if full and item.article_id is not None:
+        kind = ItemKind.ARTICLE
     return DigestItem(
         id=item.id,
         article_id=item.article_id,
-        kind=ItemKind(item.kind),
+        kind=kind,
         section=Section(item.section),
         title=item.title,
         url=item.url,

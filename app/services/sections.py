@@ -19,6 +19,9 @@ class Section(StrEnum):
 
 SECTION_ORDER: tuple[Section, ...] = tuple(Section)
 
+# Sections the digest writes as `- [title](url)` lines rather than summarized entries.
+LINK_SECTIONS = frozenset({Section.JAPAN_INCIDENTS, Section.MEMOS})
+
 # Headings as the sample digest writes them. The four English headings are English in the
 # Japanese digest too: that is how the analysts' sample reads, byte for byte.
 SECTION_HEADINGS: dict[str, dict[Section, str]] = {

@@ -172,8 +172,13 @@ async def test_section_and_date_options_place_the_item(
     }
     report = (await client.get("/reports/2024-12-05")).json()
     sections = {s["key"]: s for s in report["sections"]}
-    assert len(sections["japan_incidents"]["items"]) == 1
+    (incident,) = sections["japan_incidents"]["items"]
     assert sections["japan_incidents"]["heading"] == "日本のインシデント事例"
+    # The digest lists incidents as links; the item still carries the summary for JSON.
+    assert incident["kind"] == "link"
+    assert incident["summary"] == response.json()["summary"]
+    markdown = (await client.get("/reports/2024-12-05?format=md")).text
+    assert f"### 日本のインシデント事例\n- [{incident['title']}]({site.url(SJIS)})\n" in markdown
 
 
 async def test_own_site_and_benign_names_are_flagged_in_json_and_left_out_of_markdown(

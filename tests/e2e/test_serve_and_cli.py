@@ -102,14 +102,16 @@ def test_serve_migrates_on_start_and_answers_the_three_users(
     report = httpx.get(f"{server}/reports/today").json()
     assert report["item_count"] == 2
 
-    # Analyst: the day's Markdown with defanged IOCs in the right section.
+    # Analyst: the day's Markdown with defanged IOCs, each story in its section: the news
+    # article summarized, the Japanese company's breach notice as an incident link.
     markdown = httpx.get(f"{server}/reports/today", headers={"Accept": "text/markdown"}).text
-    news = markdown.split("### 日々のニュース要約\n", 1)[1].split("### 日本のインシデント事例", 1)[
-        0
-    ]
+    news, incidents = markdown.split("### 日々のニュース要約\n", 1)[1].split(
+        "### 日本のインシデント事例\n"
+    )
     assert "#### Ember Lynx Targets Logistics Firms With Fake Update Lures" in news
     assert "    - 45.137.21[.]9" in news
-    assert "    - malicious-site[.]jp" in news
+    title = "物流大手にランサムウェア攻撃、取引先情報が流出した可能性"
+    assert incidents.startswith(f"- [{title}]({site.url('/jp/sjis.html')})\n")
     assert "45.137.21.9" not in markdown
     assert markdown.startswith("# Daily Security Info\n\n### Tools\nN/A\n")
 

@@ -191,3 +191,32 @@ def test_windows_line_endings_and_empty_text() -> None:
         "First one here.",
         "Second one here.",
     ]
+
+
+def test_glued_sentences_from_pdf_text_split_before_more_openers() -> None:
+    text = (
+        "The botnet had 5.7k bots in the US.So far it has had three versions.Currently it is idle."
+    )
+    assert split_sentences(text) == [
+        "The botnet had 5.7k bots in the US.So far it has had three versions.",
+        "Currently it is idle.",
+    ]
+    assert split_sentences("It loads System.Threading and Foo.Bar at start.") == [
+        "It loads System.Threading and Foo.Bar at start."
+    ]
+
+
+def test_japanese_lines_without_full_stops_are_units_of_their_own() -> None:
+    text = (
+        "被害の概要\n顧客情報約2万件が流出した可能性\n\n"
+        "同社は調査を進めている。今後の対応は未定だ。"
+    )
+    units = segment(text)
+    assert [u.text for u in units] == [
+        "被害の概要",
+        "顧客情報約2万件が流出した可能性",
+        "同社は調査を進めている。",
+        "今後の対応は未定だ。",
+    ]
+    assert units[0].heading
+    assert split_sentences(text)[-2:] == ["同社は調査を進めている。", "今後の対応は未定だ。"]

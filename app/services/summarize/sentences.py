@@ -29,8 +29,9 @@ _EN_END = re.compile(r"(?:[.!?]+|…)[\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9
 # Text that lost the space between two paragraphs ("...in EwDoor.The initial version").
 # Only before common sentence openers: "System.Threading" or "Foo.Bar" must stay whole.
 _GLUED = re.compile(
-    r"(?<=[a-z]{3}[.!?])(?=(?:The|This|These|That|It|Its|In|On|We|Our|However|According|"
-    r"After|When|While|They|Their|There|Researchers|Attackers)\b)"
+    r"(?<=[a-z]{3}[.!?])(?=(?:The|This|These|That|Those|It|Its|In|On|At|As|We|Our|However|"
+    r"Although|According|After|Based|Since|When|While|They|Their|There|Currently|So|"
+    r"Furthermore|Moreover|Additionally|Also|Finally|Once|During|Researchers|Attackers)\b)"
 )
 # Japanese ends: 。！？ (with any closing brackets after them) end a sentence anywhere; the
 # full-width ．only when no digit or Latin letter follows (it is also a decimal point).
