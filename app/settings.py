@@ -26,6 +26,19 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
+    # instructor's mode: tools (OpenAI, vLLM), json (Ollama), json_schema (LM Studio,
+    # llama.cpp), md_json (anything that can only write text).
+    llm_mode: Literal["tools", "json", "json_schema", "md_json"] = "tools"
+    # The whole budget of one article's summary, retries included (an outer deadline).
+    llm_timeout: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    # The article is cut to this many tokens (tiktoken), keeping the lead and the
+    # paragraphs with indicators.
+    llm_max_input_tokens: int = Field(default=6000, ge=500)
+    llm_max_output_tokens: int = Field(default=1500, ge=200)
+    # After this many consecutive failures the model is left alone for a while.
+    llm_breaker_failures: int = Field(default=5, ge=1)
+    llm_breaker_cooldown: float = Field(default=60.0, gt=0)
 
     lang: Literal["ja", "en"] = "ja"
     timezone: str = "Asia/Tokyo"

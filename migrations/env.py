@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, Literal
 
 from alembic import context
+from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
@@ -28,6 +29,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     # written as the plain SQLAlchemy types they stand for.
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, JSON) and obj._variant_mapping:
+        return "JSON_TYPE"  # defined by script.py.mako: JSON, JSONB on PostgreSQL
     return False
 
 

@@ -92,6 +92,14 @@ class Summary(Base):
     degraded: Mapped[bool] = mapped_column(Boolean, default=False)
     degraded_reason: Mapped[str | None] = mapped_column(Text)
     usage: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    cves: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    attack_techniques: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # Values the model wrote that the text does not support, dropped, by kind.
+    dropped: Mapped[dict[str, int]] = mapped_column(JsonType, default=dict)
+    # The cache key of model summaries: the same text, model, language and prompt version
+    # is summarized once, whichever URL it came from.
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    prompt_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="summaries")

@@ -102,7 +102,19 @@ class ArticleRead(BaseModel):
     summary_lang: str = Field(description="Language the summary is written in.")
     degraded: bool = Field(description="The model failed and the offline engine answered.")
     degraded_reason: str | None
+    cves: list[str] = Field(description="CVE ids the entry is about (found in the text).")
+    attack_techniques: list[str] = Field(description="ATT&CK technique ids (known ids only).")
+    usage: dict[str, int] = Field(
+        description="Tokens the model used for this summary ({} when no model was called)."
+    )
+    dropped: dict[str, int] = Field(
+        description="Values the model wrote that the text does not support, removed, by kind."
+    )
+    prompt_version: str | None
     cached: bool = Field(description="Answered from storage: nothing fetched or summarized.")
+    summary_reused: bool = Field(
+        description="A stored model summary of the same text was reused: no model call."
+    )
     report: ReportPlacement
     created_at: dt.datetime
 
@@ -150,7 +162,13 @@ def article_read(result: ArticleResult) -> ArticleRead:
         summary_lang=summary.lang,
         degraded=summary.degraded,
         degraded_reason=summary.degraded_reason,
+        cves=list(summary.cves),
+        attack_techniques=list(summary.attack_techniques),
+        usage={k: int(v) for k, v in summary.usage.items()},
+        dropped=dict(summary.dropped),
+        prompt_version=summary.prompt_version,
         cached=result.cached,
+        summary_reused=result.cached or result.summary_reused,
         report=ReportPlacement(date=result.day, item_id=item.id, section=Section(item.section)),
         created_at=article.created_at,
     )

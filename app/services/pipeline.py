@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotAnArticle, SecdigestError
 from app.models import Article, ArticleIoc, ReportItem, Summary
+from app.services import summaries
 from app.services.extract import ArticleText, extract_article, text_to_article
 from app.services.extract_pdf import extract_pdf, looks_like_pdf
 from app.services.fetch import FetchPolicy, fetch_page
@@ -26,7 +27,7 @@ from app.services.iocs import Ioc, find_iocs
 from app.services.iocs_flags import BenignList
 from app.services.reports import place_article
 from app.services.sections import Section
-from app.services.summarize.base import SummaryEngine, SummaryInput, SummaryResult
+from app.services.summarize.base import SummaryEngine, SummaryInput
 from app.services.urls import canonical_url
 
 log = logging.getLogger("secdigest.pipeline")
@@ -63,6 +64,8 @@ class ArticleResult:
     item: ReportItem
     day: date
     cached: bool
+    # The summary was a cached model summary of the same text: no model call this time.
+    summary_reused: bool = False
 
 
 def content_hash(text: str) -> str:
@@ -141,8 +144,12 @@ async def _reuse(
     if summary is None:
         # Known article, new language: summarize the stored text again, nothing is fetched.
         iocs = _find(tools, article.title, article.text, article.url or article.final_url)
-        result = await tools.summarizer.summarize(_summary_input(article, iocs, placement.lang))
-        summary = _summary_row(result, placement.lang)
+        summary, _ = await summaries.summarize(
+            session,
+            tools.summarizer,
+            _summary_input(article, iocs, placement.lang),
+            content_hash=article.content_hash,
+        )
         article.summaries.append(summary)
         await session.flush()
     section = placement.section or Section(summary.section)
@@ -172,24 +179,6 @@ def _summary_input(article: Article, iocs: list[Ioc], lang: str) -> SummaryInput
         source_lang=article.lang,
         target_lang=lang,
         iocs=tuple(iocs),
-    )
-
-
-def _summary_row(result: SummaryResult, requested_lang: str) -> Summary:
-    return Summary(
-        engine=result.engine,
-        model=result.model,
-        requested_lang=requested_lang,
-        lang=result.lang,
-        title=result.title,
-        bullets=list(result.bullets),
-        recommendations=list(result.recommendations),
-        other=list(result.other),
-        model_recommendations=list(result.model_recommendations),
-        section=result.section.value,
-        degraded=result.degraded,
-        degraded_reason=result.degraded_reason,
-        usage=dict(result.usage),
     )
 
 
@@ -232,7 +221,10 @@ async def _process(
         target_lang=placement.lang,
         iocs=tuple(iocs),
     )
-    result = await tools.summarizer.summarize(summary_input)
+    digest = content_hash(text)
+    summary, reused = await summaries.summarize(
+        session, tools.summarizer, summary_input, content_hash=digest
+    )
     article = await _store_article(
         session,
         url=url,
@@ -246,14 +238,13 @@ async def _process(
             "author": extracted.author,
             "site_name": extracted.site_name,
             "text": text,
-            "content_hash": content_hash(text),
+            "content_hash": digest,
         },
         iocs=iocs,
     )
-    summary = _summary_row(result, placement.lang)
     article.summaries.append(summary)
     await session.flush()
-    section = placement.section or result.section
+    section = placement.section or Section(summary.section)
     item = await place_article(
         session,
         day=placement.day,
@@ -263,13 +254,14 @@ async def _process(
         refresh=True,
     )
     log.info(
-        "pipeline.done article=%s iocs=%d engine=%s chars=%d",
+        "pipeline.done article=%s iocs=%d engine=%s summary_reused=%s chars=%d",
         article.id,
         len(iocs),
-        result.engine,
+        summary.engine,
+        reused,
         len(text),
     )
-    return ArticleResult(article, summary, item, placement.day, cached=False)
+    return ArticleResult(article, summary, item, placement.day, cached=False, summary_reused=reused)
 
 
 async def _store_article(

@@ -27,6 +27,9 @@ async def test_english_article_gives_title_refanged_iocs_and_no_boilerplate(
     assert ("domain", "evil-cdn.com") in values
     assert ("email", "ops@mail-relay.top") in values
     assert ("cve", "CVE-2024-38077") in values
+    assert article["cves"] == ["CVE-2024-38077"]
+    assert article["usage"] == {}
+    assert article["summary_reused"] is False
     # The commenter's address and the site's contact e-mail are boilerplate, not evidence.
     assert not any("commenter" in v or "198.51.100" in v for _, v in values)
     assert not any(t == "email" and v != "ops@mail-relay.top" for t, v in values)

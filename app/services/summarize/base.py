@@ -40,11 +40,20 @@ class SummaryResult:
     degraded: bool = False
     degraded_reason: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
+    # CVE and ATT&CK technique ids the entry is about (grounded in the text / a known list).
+    cves: list[str] = field(default_factory=list)
+    attack_techniques: list[str] = field(default_factory=list)
+    # Values the model produced that the source text does not support, by kind: dropped.
+    dropped: dict[str, int] = field(default_factory=dict)
+    prompt_version: str | None = None
 
 
 class SummaryEngine(Protocol):
     """Turns an article into a digest entry. Implementations never decide what the IOCs are."""
 
-    name: str
+    name: str  # "offline" | "llm"
+    # With the content hash and the language, what a stored summary is reused by.
+    model: str | None
+    prompt_version: str | None
 
     async def summarize(self, doc: SummaryInput) -> SummaryResult: ...

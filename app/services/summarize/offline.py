@@ -350,6 +350,9 @@ def summarize_offline(doc: SummaryInput) -> SummaryResult:
         engine="offline",
         lang=lang,
         model=None,
+        # Ids found by the regex engine; the offline engine knows no ATT&CK names to add.
+        cves=[ioc.value for ioc in doc.iocs if ioc.type.value == "cve"],
+        attack_techniques=[ioc.value for ioc in doc.iocs if ioc.type.value == "attack_technique"],
     )
 
 
@@ -357,6 +360,8 @@ class OfflineEngine:
     """The embedded default engine: extractive, pure, no network."""
 
     name = "offline"
+    model: str | None = None
+    prompt_version: str | None = None
 
     async def summarize(self, doc: SummaryInput) -> SummaryResult:
         """Summarise without a model; cheap enough to run on the event loop."""

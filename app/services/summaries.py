@@ -1,0 +1,112 @@
+"""Summaries of articles: the engine call, its storage, and the cache that avoids it.
+
+A model summary is keyed by (content hash, model, language asked, prompt version): the same
+article under another URL, or submitted again, costs no model call. The offline engine is
+cheap and never cached; a degraded answer (the model failed) is not a model summary and is
+not reused for another URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.metrics import SUMMARIES, SUMMARY_SECONDS
+from app.models import Summary
+from app.services.summarize.base import SummaryEngine, SummaryInput, SummaryResult
+
+log = logging.getLogger("secdigest.summaries")
+
+
+def summary_row(result: SummaryResult, *, requested_lang: str, content_hash: str | None) -> Summary:
+    """A new (unsaved) summary row from an engine's result."""
+    return Summary(
+        engine=result.engine,
+        model=result.model,
+        requested_lang=requested_lang,
+        lang=result.lang,
+        title=result.title,
+        bullets=list(result.bullets),
+        recommendations=list(result.recommendations),
+        other=list(result.other),
+        model_recommendations=list(result.model_recommendations),
+        section=result.section.value,
+        degraded=result.degraded,
+        degraded_reason=result.degraded_reason,
+        usage=dict(result.usage),
+        cves=list(result.cves),
+        attack_techniques=list(result.attack_techniques),
+        dropped=dict(result.dropped),
+        content_hash=content_hash,
+        prompt_version=result.prompt_version,
+    )
+
+
+def _copy(cached: Summary) -> Summary:
+    """The cached summary for another article row; it cost nothing this time."""
+    return Summary(
+        engine=cached.engine,
+        model=cached.model,
+        requested_lang=cached.requested_lang,
+        lang=cached.lang,
+        title=cached.title,
+        bullets=list(cached.bullets),
+        recommendations=list(cached.recommendations),
+        other=list(cached.other),
+        model_recommendations=list(cached.model_recommendations),
+        section=cached.section,
+        degraded=False,
+        degraded_reason=None,
+        usage={},
+        cves=list(cached.cves),
+        attack_techniques=list(cached.attack_techniques),
+        dropped=dict(cached.dropped),
+        content_hash=cached.content_hash,
+        prompt_version=cached.prompt_version,
+    )
+
+
+async def cached_summary(
+    session: AsyncSession, engine: SummaryEngine, *, content_hash: str, requested_lang: str
+) -> Summary | None:
+    """A model summary of the same text, by the same model and prompt, in the same language."""
+    if engine.name != "llm":
+        return None
+    return await session.scalar(
+        select(Summary)
+        .where(
+            Summary.content_hash == content_hash,
+            Summary.engine == "llm",
+            Summary.model == engine.model,
+            Summary.prompt_version == engine.prompt_version,
+            Summary.requested_lang == requested_lang,
+            Summary.degraded.is_(False),
+        )
+        .order_by(Summary.id.desc())
+        .limit(1)
+    )
+
+
+async def summarize(
+    session: AsyncSession,
+    engine: SummaryEngine,
+    doc: SummaryInput,
+    *,
+    content_hash: str,
+) -> tuple[Summary, bool]:
+    """The summary row for a document and whether it came from the cache."""
+    cached = await cached_summary(
+        session, engine, content_hash=content_hash, requested_lang=doc.target_lang
+    )
+    if cached is not None:
+        log.info("summary.cached hash=%s model=%s", content_hash[:12], cached.model)
+        return _copy(cached), True
+    started = time.perf_counter()
+    result = await engine.summarize(doc)
+    SUMMARY_SECONDS.labels(engine=result.engine).observe(time.perf_counter() - started)
+    SUMMARIES.labels(engine=result.engine, degraded=str(result.degraded).lower()).inc()
+    row = summary_row(result, requested_lang=doc.target_lang, content_hash=content_hash)
+    return row, False
