@@ -104,11 +104,23 @@ _STATUS_SLUGS = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
     413: ("payload-too-large", "Payload too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-request", "Invalid request"),
     429: ("rate-limited", "Too many requests"),
 }
+
+
+def problem_dict(error: SecdigestError) -> dict[str, Any]:
+    """The RFC 9457 body of a domain error, for places that embed it (batches, jobs)."""
+    return {
+        "type": f"/problems/{error.slug}",
+        "title": error.title,
+        "status": error.status_code,
+        "detail": error.detail,
+        **error.extra,
+    }
 
 
 def problem_response(

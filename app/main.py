@@ -9,7 +9,9 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from app.errors import install_error_handlers
-from app.routers import health, iocs, reports, summarize
+from app.jobs import start_jobs, stop_jobs
+from app.middleware import IdempotencyMiddleware
+from app.routers import health, iocs, jobs, reports, summarize
 from app.settings import Settings, get_settings
 from app.state import AppState
 
@@ -30,9 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = AppState.open(settings)
         app.state.secdigest = state
+        await start_jobs(state)
         try:
             yield
         finally:
+            await stop_jobs()
             await state.close()
 
     app = FastAPI(
@@ -42,8 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.include_router(summarize.router)
     app.include_router(reports.router)
     app.include_router(iocs.router)
+    app.include_router(jobs.router)
     app.include_router(health.router)
     return app

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep
-from app.errors import PROBLEM_JSON, SecdigestError
-from app.schemas.summarize import ArticleRead, SummarizeFailure, SummarizeRequest, article_read
-from app.services import pipeline
+from app.errors import PROBLEM_JSON
+from app.jobs import SUMMARIZE, enqueue, summarize_payload
+from app.schemas.jobs import job_read
+from app.schemas.summarize import (
+    ArticleRead,
+    SummarizeFailure,
+    SummarizeRequest,
+    submission_of,
+    summarize_response,
+)
+from app.services import jobs, pipeline
 from app.services.markdown import labels_for, render_item
 from app.services.reports import item_to_digest, today
 
@@ -19,6 +27,7 @@ router = APIRouter(tags=["summarize"])
 _PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/markdown": {}}},
+    202: {"description": "Accepted as a job (Prefer: respond-async); see Location."},
     400: {"description": "fetch-blocked", **_PROBLEM},
     422: {"description": "invalid-request, not-an-article", **_PROBLEM},
     502: {"description": "fetch-failed, fetch-too-large", **_PROBLEM},
@@ -33,51 +42,36 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def summarize(
     body: SummarizeRequest,
+    request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     tools: ToolsDep,
     settings: SettingsDep,
     markdown: MarkdownWantedDep,
-) -> ArticleRead | list[ArticleRead | SummarizeFailure] | PlainTextResponse:
-    """Summarize an article, store it and place it in the report of its day."""
-    lang = body.lang or settings.lang
-    placement = pipeline.Placement(
-        day=body.date or today(settings.tz), lang=lang, section=body.section
-    )
-    if body.urls is not None:
-        outcomes = await pipeline.summarize_urls(
-            session, tools, urls=body.urls, placement=placement, force=body.force
-        )
-        return [
-            SummarizeFailure(url=o.url, problem=_problem(o.error))
-            if isinstance(o, pipeline.UrlFailure)
-            else article_read(o)
-            for o in outcomes
-        ]
-    if body.html is not None:
-        result = await pipeline.summarize_html(
-            session, tools, html=body.html, url=body.url, placement=placement
-        )
-    elif body.text is not None:
-        result = await pipeline.summarize_text(
-            session, tools, text=body.text, title=body.title, url=body.url, placement=placement
-        )
-    else:
-        assert body.url is not None
-        result = await pipeline.summarize_url(
-            session, tools, url=body.url, placement=placement, force=body.force
-        )
-    if markdown:
-        labels = labels_for(lang, settings.model_recommendations_label)
-        return PlainTextResponse(
-            render_item(item_to_digest(result.item, full=True), labels), media_type="text/markdown"
-        )
-    return article_read(result)
+    run_async: Annotated[
+        bool,
+        Query(alias="async", description="Answer 202 with a job (as Prefer: respond-async)."),
+    ] = False,
+) -> ArticleRead | list[ArticleRead | SummarizeFailure] | PlainTextResponse | JSONResponse:
+    """Summarize an article, store it and place it in the report of its day.
 
-
-def _problem(error: SecdigestError) -> dict[str, object]:
-    return {
-        "type": f"/problems/{error.slug}",
-        "title": error.title,
-        "status": error.status_code,
-        "detail": error.detail,
-    }
+    With `Prefer: respond-async` (or `?async=true`) the answer is 202 with
+    `Location: /jobs/{id}`; the job's result is what this call would have answered.
+    """
+    if run_async or "respond-async" in request.headers.get("prefer", "").lower():
+        payload = summarize_payload(body, lang=settings.lang, day=today(settings.tz))
+        job = await jobs.create_job(session, kind=SUMMARIZE, payload=payload)
+        # Enqueued after the response: the session has committed the job row by then.
+        background.add_task(enqueue, job.id)
+        return JSONResponse(
+            job_read(job).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": f"/jobs/{job.id}", "Preference-Applied": "respond-async"},
+        )
+    submission = submission_of(body, default_lang=settings.lang, today=today(settings.tz))
+    outcome = await pipeline.run_submission(session, tools, submission)
+    if markdown and not isinstance(outcome, list):
+        labels = labels_for(submission.placement.lang, settings.model_recommendations_label)
+        block = render_item(item_to_digest(outcome.item, full=True), labels)
+        return PlainTextResponse(block, media_type="text/markdown")
+    return summarize_response(outcome)

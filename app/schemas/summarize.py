@@ -7,7 +7,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.services.pipeline import ArticleResult
+from app.errors import problem_dict
+from app.services.pipeline import ArticleResult, Outcome, Placement, Submission, UrlFailure
 from app.services.sections import Section
 
 MAX_URLS = 20
@@ -171,4 +172,34 @@ def article_read(result: ArticleResult) -> ArticleRead:
         summary_reused=result.cached or result.summary_reused,
         report=ReportPlacement(date=result.day, item_id=item.id, section=Section(item.section)),
         created_at=article.created_at,
+    )
+
+
+SummarizeResponse = ArticleRead | list[ArticleRead | SummarizeFailure]
+
+
+def summarize_response(outcome: Outcome) -> SummarizeResponse:
+    """The JSON answer for a submission's outcome (one article, or a batch in order)."""
+    if isinstance(outcome, list):
+        return [
+            SummarizeFailure(url=o.url, problem=problem_dict(o.error))
+            if isinstance(o, UrlFailure)
+            else article_read(o)
+            for o in outcome
+        ]
+    return article_read(outcome)
+
+
+def submission_of(body: SummarizeRequest, *, default_lang: str, today: dt.date) -> Submission:
+    """The pipeline's view of a request body."""
+    return Submission(
+        placement=Placement(
+            day=body.date or today, lang=body.lang or default_lang, section=body.section
+        ),
+        url=body.url,
+        urls=tuple(body.urls) if body.urls is not None else None,
+        html=body.html,
+        text=body.text,
+        title=body.title,
+        force=body.force,
     )

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotAnArticle, SecdigestError
+from app.errors import InvalidRequest, NotAnArticle, SecdigestError
 from app.models import Article, ArticleIoc, ReportItem, Summary
 from app.services import summaries
 from app.services.extract import ArticleText, extract_article, text_to_article
@@ -317,3 +317,46 @@ async def summarize_urls(
             log.info("pipeline.failed url=%s problem=%s", url, exc.slug)
             results.append(UrlFailure(url, exc))
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What a caller asks for: one source (url, urls, html or text) and where it goes."""
+
+    placement: Placement
+    url: str | None = None
+    urls: tuple[str, ...] | None = None
+    html: str | None = None
+    text: str | None = None
+    title: str | None = None
+    force: bool = False
+
+
+Outcome = ArticleResult | list[ArticleResult | UrlFailure]
+
+
+async def run_submission(session: AsyncSession, tools: Tools, submission: Submission) -> Outcome:
+    """Dispatch a submission to the right entry of the pipeline (API, jobs and CLI alike)."""
+    placement = submission.placement
+    if submission.urls is not None:
+        return await summarize_urls(
+            session, tools, urls=list(submission.urls), placement=placement, force=submission.force
+        )
+    if submission.html is not None:
+        return await summarize_html(
+            session, tools, html=submission.html, url=submission.url, placement=placement
+        )
+    if submission.text is not None:
+        return await summarize_text(
+            session,
+            tools,
+            text=submission.text,
+            title=submission.title,
+            url=submission.url,
+            placement=placement,
+        )
+    if submission.url is None:
+        raise InvalidRequest("give exactly one of url, urls, html or text")
+    return await summarize_url(
+        session, tools, url=submission.url, placement=placement, force=submission.force
+    )

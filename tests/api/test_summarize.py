@@ -153,6 +153,7 @@ async def test_batch_of_urls_reports_each_failure_in_place(
             "title": "The site answered badly or not at all",
             "status": 502,
             "detail": "127.0.0.1 answered 404 Not Found",
+            "upstream_status": 404,
         },
     }
     assert third["lang"] == "ja"

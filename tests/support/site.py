@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ class Route:
     body: bytes = b""
     content_type: str | None = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0  # seconds before answering (a slow site)
 
 
 @dataclass
@@ -46,6 +48,11 @@ def default_routes() -> dict[str, Route]:
         "/jp/sjis.html": page("jp-sjis.html", "text/html"),
         "/jp/eucjp.html": page("jp-eucjp.html", "text/html"),
         "/jp/utf8-declared-sjis.html": page("jp-utf8-declared-sjis.html", "text/html"),
+        "/news/slow.html": Route(
+            body=(SITE_DIR / "english-news.html").read_bytes(),
+            content_type="text/html; charset=utf-8",
+            delay=1.0,
+        ),
         "/moved": Route(status=302, headers=(("Location", "/news/english-news.html"),)),
         "/missing": Route(status=404, body=b"<h1>Not found</h1>"),
         "/image.png": Route(body=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png"),
@@ -87,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         self.site.hits[path] += 1
         route = self.site.routes.get(path, Route(status=404, body=b"not found"))
+        if route.delay:
+            time.sleep(route.delay)
         self.send_response(route.status)
         if route.content_type:
             self.send_header("Content-Type", route.content_type)

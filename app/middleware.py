@@ -1,0 +1,149 @@
+"""ASGI middleware: Idempotency-Key on POSTs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from app.errors import PayloadTooLarge, problem_response
+from app.services import idempotency
+
+log = logging.getLogger("secdigest.idempotency")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Headers of an answer worth replaying (Location of a 202, the media type...).
+_KEPT_HEADERS = ("content-type", "location", "preference-applied", "retry-after")
+MAX_BODY_BYTES = 12 * 1024 * 1024
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class IdempotencyMiddleware:
+    """Same key and same request: the first answer again. Same key, another request: 422."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        if key is None or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+
+        async def problem(status: int, slug: str, title: str, detail: str, **kw: Any) -> None:
+            response = problem_response(status, slug, title, detail, instance=path, **kw)
+            await response(scope, receive, send)
+
+        if not key or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
+            await problem(422, "invalid-request", "Invalid request", "invalid Idempotency-Key")
+            return
+        try:
+            body = await _read_body(receive, MAX_BODY_BYTES)
+        except PayloadTooLarge as exc:
+            await problem(413, exc.slug, exc.title, exc.detail)
+            return
+        sessionmaker = scope["app"].state.secdigest.sessionmaker
+        fingerprint = idempotency.request_hash(
+            "POST", path, bytes(scope.get("query_string", b"")).decode("latin-1"), body
+        )
+        decision = await idempotency.claim(
+            sessionmaker, key=key, method="POST", path=path, fingerprint=fingerprint
+        )
+        if isinstance(decision, idempotency.StoredAnswer):
+            await _send_answer(send, decision, replayed=True)
+            return
+        if isinstance(decision, idempotency.Mismatch):
+            await problem(
+                422,
+                "invalid-request",
+                "Invalid request",
+                "this Idempotency-Key was used with another request",
+            )
+            return
+        if isinstance(decision, idempotency.InProgress):
+            await problem(
+                409,
+                "conflict",
+                "Conflict",
+                "a request with this Idempotency-Key is still being answered",
+                headers={"Retry-After": "1"},
+            )
+            return
+        answer = await self._answer(scope, body, key)
+        if answer.status_code >= 500:
+            await idempotency.forget(sessionmaker, key=key)
+        else:
+            await idempotency.remember(sessionmaker, key=key, answer=answer)
+        await _send_answer(send, answer, replayed=False)
+
+    async def _answer(self, scope: Scope, body: bytes, key: str) -> idempotency.StoredAnswer:
+        """Run the request with its body replayed, and capture the whole answer."""
+        sessionmaker = scope["app"].state.secdigest.sessionmaker
+        sent = False
+
+        async def receive() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 500
+        headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                for name, value in message.get("headers", []):
+                    decoded = bytes(name).decode("latin-1").lower()
+                    if decoded in _KEPT_HEADERS:
+                        headers[decoded] = bytes(value).decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunks.append(bytes(message.get("body", b"")))
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await idempotency.forget(sessionmaker, key=key)
+            raise
+        return idempotency.StoredAnswer(status, headers, b"".join(chunks))
+
+
+async def _send_answer(send: Send, answer: idempotency.StoredAnswer, *, replayed: bool) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+    headers.append((b"content-length", str(len(answer.body)).encode()))
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
