@@ -47,3 +47,19 @@ async def test_openapi_documents_the_routes(client: httpx.AsyncClient) -> None:
         spec["paths"]
     )
     assert "text/markdown" in spec["paths"]["/reports/{day}"]["put"]["requestBody"]["content"]
+
+
+async def test_metrics_count_summaries_by_engine(client: httpx.AsyncClient) -> None:
+    def summaries(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith('secdigest_summaries_total{degraded="false",engine="offline"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = summaries((await client.get("/metrics")).text)
+    body = {"text": "A new loader spreads through fake updates and calls 45.137.21[.]9. " * 3}
+    await client.post("/summarize", json=body)
+    after = (await client.get("/metrics")).text
+
+    assert summaries(after) == before + 1
+    assert "secdigest_grounding_dropped_total" in after
