@@ -92,6 +92,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # instructor logs every failed attempt as an error; our engine retries, degrades and
+    # logs the outcome itself.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
     _migrate_if_asked(settings)
     uvicorn.run(
         "app.main:create_app",

@@ -13,7 +13,7 @@ from app.services.iocs_flags import BenignList
 from app.services.netguard import AllowList
 from app.services.pipeline import Tools
 from app.services.summarize.base import SummaryEngine
-from app.services.summarize.engines import build_engine
+from app.services.summarize.engines import build_engine, close_engine
 from app.settings import Settings
 
 
@@ -56,4 +56,5 @@ class AppState:
     async def close(self) -> None:
         """Close the HTTP client and the database pool."""
         await self.http.aclose()
+        await close_engine(self.summarizer)
         await self.engine.dispose()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -11,9 +12,11 @@ from fastapi import FastAPI
 
 import app.models
 from app.main import create_app
+from app.services.summarize.llm import LLMEngine, build_llm_engine
 from app.settings import Settings
 from app.state import AppState
 from tests.support.databases import backends, empty_all_tables, migrated_database
+from tests.support.model_server import ModelServer, running_model_server
 from tests.support.site import FixtureSite, SiteServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -71,3 +74,48 @@ def sample_markdown() -> str:
     """The analysts' real digest, the golden file of the Markdown format."""
     # A byte-for-byte copy of shared/examples/daily-security-info.md.
     return (FIXTURES / "daily-security-info.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def model_server() -> Iterator[ModelServer]:
+    """The OpenAI-compatible model server on loopback, one for the session."""
+    with running_model_server() as server:
+        yield server
+
+
+@pytest.fixture
+def model(model_server: ModelServer) -> Iterator[ModelServer]:
+    """The model server with an empty script and no requests recorded."""
+    model_server.reset()
+    yield model_server
+    model_server.reset()
+
+
+def llm_settings(model: ModelServer, **overrides: Any) -> Settings:
+    """Settings for an engine talking to ``model``: short deadlines, a Japanese digest."""
+    values: dict[str, Any] = {
+        "llm_base_url": model.base_url,
+        "llm_api_key": "test-key",
+        "llm_model": "test-model",
+        "llm_mode": "tools",
+        "llm_timeout": 5.0,
+        "llm_max_retries": 2,
+        "lang": "ja",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+async def make_engine(model: ModelServer) -> AsyncIterator[Callable[..., LLMEngine]]:
+    """Build LLM engines for the model server (settings overridable); closed afterwards."""
+    engines: list[LLMEngine] = []
+
+    def make(**overrides: Any) -> LLMEngine:
+        engine = build_llm_engine(llm_settings(model, **overrides))
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        await engine.aclose()

@@ -82,7 +82,7 @@ async def test_usage_is_recorded_in_the_result_and_the_metric(
 
     result = await make_engine().summarize(doc())
 
-    assert result.usage == {"prompt": 1000, "completion": 250, "total": 1250}
+    assert result.usage == {"prompt_tokens": 1000, "completion_tokens": 250, "total_tokens": 1250}
     assert metric("secdigest_llm_tokens_total", kind="prompt") - before == 1000
     assert model.requests[0]["max_tokens"] == 1500
 

@@ -98,7 +98,11 @@ async def test_invalid_json_is_re_asked_once(
     reask = model.requests[1]["messages"]
     assert reask[-1]["role"] == "tool"  # instructor's re-ask carries the error
     assert "Validation Error" in reask[-1]["content"]
-    assert result.usage == {"prompt": 220, "completion": 130, "total": 350}  # both answers
+    assert result.usage == {
+        "prompt_tokens": 220,
+        "completion_tokens": 130,
+        "total_tokens": 350,
+    }  # both answers
 
 
 async def test_invalid_output_twice_degrades(
@@ -111,7 +115,7 @@ async def test_invalid_output_twice_degrades(
     assert result.degraded
     assert result.degraded_reason == "invalid output"
     assert model.calls == 2
-    assert result.usage["total"] == 400  # the tokens were spent all the same
+    assert result.usage["total_tokens"] == 400  # the tokens were spent all the same
 
 
 async def test_an_answer_cut_at_max_tokens_is_not_re_asked(

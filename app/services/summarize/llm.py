@@ -84,7 +84,9 @@ class _Usage:
         for kind in ("prompt", "completion", "total"):
             n = getattr(usage, f"{kind}_tokens", None)
             if isinstance(n, int) and n > 0:
-                self.counts[kind] = self.counts.get(kind, 0) + n
+                # OpenAI's own names: what SOAR playbooks already read elsewhere.
+                key = f"{kind}_tokens"
+                self.counts[key] = self.counts.get(key, 0) + n
                 if kind != "total":  # the metric's sum is the total
                     LLM_TOKENS.labels(kind=kind).inc(n)
 
@@ -291,7 +293,7 @@ class LLMEngine:
             self.model,
             len(grounded.bullets),
             sum(grounded.dropped.values()),
-            usage.counts.get("total", 0),
+            usage.counts.get("total_tokens", 0),
             cut,
         )
         return SummaryResult(
