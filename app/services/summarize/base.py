@@ -52,8 +52,12 @@ class SummaryEngine(Protocol):
     """Turns an article into a digest entry. Implementations never decide what the IOCs are."""
 
     name: str  # "offline" | "llm"
+
     # With the content hash and the language, what a stored summary is reused by.
-    model: str | None
-    prompt_version: str | None
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def prompt_version(self) -> str | None: ...
 
     async def summarize(self, doc: SummaryInput) -> SummaryResult: ...
