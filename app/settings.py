@@ -52,11 +52,19 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(default=15.0, gt=0)
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     fetch_max_redirects: int = Field(default=5, ge=0)
+    # Ports a fetch may connect to; SECDIGEST_FETCH_ALLOW (host:port) adds exceptions.
+    fetch_ports: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [80, 443, 8080, 8443]
+    )
+    # Request bodies larger than this are refused with 413 before they are read whole.
+    max_body_bytes: int = Field(default=12 * 1024 * 1024, gt=0)
+    # Requests per key (or per client address when no key is required), e.g. "120/minute".
+    rate_limit: str = "120/minute"
     user_agent: str = "secdigest/0.1 (+https://github.com/secdigest)"
 
     log_level: str = "INFO"
 
-    @field_validator("fetch_allow", "ioc_benign", mode="before")
+    @field_validator("fetch_allow", "ioc_benign", "fetch_ports", mode="before")
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         if isinstance(value, str):
