@@ -59,6 +59,9 @@ def _ensure_sqlite_directory(url: URL) -> None:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is turned off: we begin transactions ourselves
+    # (below), which also makes SAVEPOINT work as SQLAlchemy expects.
+    dbapi_connection.isolation_level = None
     # WAL lets readers run while one writer writes; the busy timeout makes a second writer
     # wait for the lock instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -67,6 +70,14 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock when the transaction starts, so a second writer waits
+    # (busy timeout) instead of failing later: a deferred transaction that reads, then
+    # writes after another writer committed, gets SQLITE_BUSY that no timeout resolves.
+    # Transactions are kept short: the pipeline holds none across network calls.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -78,6 +89,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -99,3 +111,15 @@ async def session_scope(
         except BaseException:
             await session.rollback()
             raise
+
+
+async def close_transaction(session: AsyncSession) -> None:
+    """Commit what the unit of work has done so far, before slow I/O (a fetch, a model call).
+
+    SQLite has one writer at a time: a transaction held open across a network call would
+    hold the lock for seconds. The pipeline's steps are read, then I/O without the
+    database, then write; this call sits between them (it commits nothing but reads, or
+    the finished part of a batch).
+    """
+    if session.in_transaction():
+        await session.commit()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import close_transaction
 from app.errors import InvalidRequest, NotAnArticle, SecdigestError
 from app.models import Article, ArticleIoc, ReportItem, Summary
 from app.services import summaries
@@ -87,6 +88,7 @@ async def summarize_url(
         existing = await session.scalar(select(Article).where(Article.url == key))
         if existing is not None:
             return await _reuse(session, tools, existing, placement)
+    await close_transaction(session)  # no transaction held across the fetch
     page = await fetch_page(tools.http, tools.fetch_policy, url=url)
     if looks_like_pdf(page.body, page.content_type):
         extracted = await asyncio.to_thread(extract_pdf, page.body, page.final_url)
@@ -267,8 +269,12 @@ async def _process(
 async def _store_article(
     session: AsyncSession, *, url: str | None, fields: dict[str, object], iocs: list[Ioc]
 ) -> Article:
-    """Insert the article, or update the row of the same URL (forced or raced)."""
-    existing = await session.scalar(select(Article).where(Article.url == url)) if url else None
+    """Insert the article, or update the row of the same URL (a forced re-fetch).
+
+    The row is locked while it is rewritten (FOR UPDATE on PostgreSQL; SQLite has one
+    writer anyway), so that two forced re-fetches of one URL do not interleave.
+    """
+    existing = await _locked_article(session, url) if url else None
     if existing is None:
         article = Article(url=url, iocs=_ioc_rows(iocs), summaries=[], **fields)
         try:
@@ -276,10 +282,12 @@ async def _store_article(
                 session.add(article)
             return article
         except IntegrityError:
-            # Another request stored the same URL meanwhile: update that row instead.
-            existing = await session.scalar(select(Article).where(Article.url == url))
-            if existing is None:  # pragma: no cover - the winner was rolled back
+            # Another request stored the same URL meanwhile, from the same page fetched at
+            # the same time: that row is the article.
+            winner = await _locked_article(session, url)
+            if winner is None:  # pragma: no cover - the winner was rolled back
                 raise
+            return winner
     for name, value in fields.items():
         setattr(existing, name, value)
     existing.iocs.clear()
@@ -287,6 +295,15 @@ async def _store_article(
     existing.iocs.extend(_ioc_rows(iocs))
     await session.flush()
     return existing
+
+
+async def _locked_article(session: AsyncSession, url: str | None) -> Article | None:
+    return await session.scalar(
+        select(Article)
+        .where(Article.url == url)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,17 +322,20 @@ async def summarize_urls(
     placement: Placement,
     force: bool = False,
 ) -> list[ArticleResult | UrlFailure]:
-    """Several URLs one by one; each failure is rolled back alone and reported in place."""
+    """Several URLs one by one; each is stored as it finishes, each failure reported in place."""
     results: list[ArticleResult | UrlFailure] = []
     for url in urls:
         try:
-            async with session.begin_nested():
-                results.append(
-                    await summarize_url(session, tools, url=url, placement=placement, force=force)
-                )
+            results.append(
+                await summarize_url(session, tools, url=url, placement=placement, force=force)
+            )
         except SecdigestError as exc:
+            # Problems arise while fetching, extracting or summarizing: before anything of
+            # this URL is written, so there is nothing to undo.
             log.info("pipeline.failed url=%s problem=%s", url, exc.slug)
             results.append(UrlFailure(url, exc))
+        # Each URL's work is kept as it finishes; the next fetch holds no lock.
+        await close_transaction(session)
     return results
 
 

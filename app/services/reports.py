@@ -46,8 +46,12 @@ async def resolve_day(session: AsyncSession, spec: str, tz: tzinfo) -> date:
 
 
 async def get_report(session: AsyncSession, day: date) -> Report | None:
-    """The report of a day, items loaded, or None."""
-    return await session.scalar(select(Report).where(Report.day == day))
+    """The report of a day, items loaded fresh from the database, or None."""
+    # populate_existing: a report already in the session may have been changed by another
+    # request since (sessions keep objects across commits: expire_on_commit=False).
+    return await session.scalar(
+        select(Report).where(Report.day == day).execution_options(populate_existing=True)
+    )
 
 
 async def get_or_create_report(session: AsyncSession, day: date) -> Report:
@@ -120,14 +124,29 @@ async def place_article(
     # sample); the item keeps the summary for the JSON all the same.
     as_link = section in LINK_SECTIONS and bool(article.url or article.final_url)
     item = ReportItem(
+        report_id=report.id,
         article_id=article.id,
         section=section.value,
         position=_next_position(report, section),
         kind=(ItemKind.LINK if as_link else ItemKind.ARTICLE).value,
     )
     _copy_summary(item, article, summary)
-    report.items.append(item)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        # A concurrent request placed the same article first: one item, theirs.
+        placed = await session.scalar(
+            select(ReportItem).where(
+                ReportItem.report_id == report.id, ReportItem.article_id == article.id
+            )
+        )
+        if placed is None:  # pragma: no cover - the winner was rolled back
+            raise
+        item = placed
+        if refresh:
+            _copy_summary(item, article, summary)
+            await session.flush()
     return item
 
 

@@ -14,6 +14,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import close_transaction
 from app.metrics import SUMMARIES, SUMMARY_SECONDS
 from app.models import Summary
 from app.services.summarize.base import SummaryEngine, SummaryInput, SummaryResult
@@ -104,6 +105,7 @@ async def summarize(
     if cached is not None:
         log.info("summary.cached hash=%s model=%s", content_hash[:12], cached.model)
         return _copy(cached), True
+    await close_transaction(session)  # a model call takes seconds: hold no transaction
     started = time.perf_counter()
     result = await engine.summarize(doc)
     SUMMARY_SECONDS.labels(engine=result.engine).observe(time.perf_counter() - started)
