@@ -49,6 +49,7 @@ class AppState:
                 timeout=settings.fetch_timeout,
                 max_bytes=settings.fetch_max_bytes,
                 max_redirects=settings.fetch_max_redirects,
+                ports=frozenset(settings.fetch_ports),
             ),
             benign=BenignList.with_defaults(settings.ioc_benign),
         )
