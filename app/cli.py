@@ -11,11 +11,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Awaitable, Callable, Sequence
-    from typing import Any, TextIO
+    from typing import Any, TextIO, TypeVar
 
     from app.errors import SecdigestError
     from app.settings import Settings
     from app.state import AppState
+
+    T = TypeVar("T")
 
 EPILOG = """\
 examples:
@@ -25,6 +27,7 @@ examples:
   secdigest extract page.html
   secdigest report today --format md
   secdigest import digest.md --date 2024-12-06
+  secdigest keys create --name soar --scope write
 
 configuration: SECDIGEST_* environment variables or a .env file (see README).
 """
@@ -59,17 +62,17 @@ def _migrate_if_asked(settings: Settings) -> None:
         upgrade(settings.database_url)
 
 
-def _run_async(work: Awaitable[int]) -> int:
+def _run_async(work: Awaitable[T]) -> T:
     # asyncio alone costs ~50 ms to import: only the commands that need it pay for it.
     import asyncio
 
-    async def main() -> int:
+    async def main() -> T:
         return await work
 
     return asyncio.run(main())
 
 
-async def _with_state(settings: Settings, work: Callable[[AppState], Awaitable[int]]) -> int:
+async def _with_state(settings: Settings, work: Callable[[AppState], Awaitable[T]]) -> T:
     from app.state import AppState
 
     state = AppState.open(settings)
@@ -82,27 +85,34 @@ async def _with_state(settings: Settings, work: Callable[[AppState], Awaitable[i
 # ---------------------------------------------------------------------------- commands
 
 
+SHUTDOWN_GRACE_SECONDS = 30
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate (unless SECDIGEST_AUTO_MIGRATE=false) and serve the API."""
-    import logging
-
     import uvicorn
 
+    from app.logs import configure_logging
+    from app.security import serve_host
+
     settings = _settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # instructor logs every failed attempt as an error; our engine retries, degrades and
-    # logs the outcome itself.
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    configure_logging(settings.log_level)
     _migrate_if_asked(settings)
+    # No key, no network: the database decides where the server may listen.
+    host = _run_async(_with_state(settings, lambda state: serve_host(state, args.host)))
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=args.host,
+        host=host,
         port=args.port,
         log_level=settings.log_level.lower(),
+        # Our middleware writes one line per request, with its request id.
+        access_log=False,
         proxy_headers=False,
+        # On SIGTERM: stop accepting, let requests in flight finish (up to this), then stop;
+        # the lifespan then waits for running jobs.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        log_config=None,
     )
     return 0
 
@@ -276,6 +286,40 @@ def cmd_import(args: argparse.Namespace) -> int:
     return _run_async(_with_state(settings, work))
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """API keys: create (the key is printed once, its hash stored), list, revoke."""
+    from app.db import session_scope
+    from app.errors import SecdigestError
+    from app.services import apikeys
+
+    settings = _settings()
+    _migrate_if_asked(settings)
+
+    async def work(state: AppState) -> tuple[str, str]:
+        # Returned from inside the unit of work: the commit happens before anything prints.
+        async with session_scope(state.sessionmaker) as session:
+            if args.keys_command == "create":
+                new = await apikeys.create_key(session, name=args.name, scope=args.scope)
+                # The key alone on stdout: `KEY=$(secdigest keys create ...)` captures it.
+                return new.key, (
+                    f"created key {args.name!r} ({args.scope}, prefix {new.record.prefix}): "
+                    "store it now, it is not shown again\n"
+                )
+            if args.keys_command == "revoke":
+                key = await apikeys.revoke_key(session, name=args.name)
+                return f"revoked key {key.name!r} ({key.prefix})", ""
+            return apikeys.key_table(await apikeys.list_keys(session)), ""
+
+    try:
+        out, note = _run_async(_with_state(settings, work))
+    except SecdigestError as exc:
+        _fail(exc)
+        return 1
+    print(out)
+    sys.stderr.write(note)
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -331,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp = add("import", cmd_import, "store a report written in the digest's Markdown format")
     imp.add_argument("file", metavar="FILE", help="Markdown file, or - for stdin")
     imp.add_argument("--date", required=True, help="the report's day, YYYY-MM-DD or today")
+
+    keys = add("keys", cmd_keys, "API keys: create (printed once), list, revoke")
+    actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="create a key and print it once")
+    create.add_argument("--name", required=True, help="unique, e.g. the calling system")
+    create.add_argument("--scope", required=True, choices=("read", "write"))
+    actions.add_parser("list", help="name, scope, prefix, created, last used, revoked")
+    actions.add_parser("revoke", help="revoke a key by name").add_argument("name", metavar="NAME")
     return parser
 
 

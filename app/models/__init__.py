@@ -1,7 +1,17 @@
 """ORM tables. Importing this package registers every table on Base.metadata."""
 
+from app.models.apikey import ApiKey
 from app.models.article import Article, ArticleIoc, Summary
 from app.models.job import IdempotencyRecord, Job
 from app.models.report import Report, ReportItem
 
-__all__ = ["Article", "ArticleIoc", "IdempotencyRecord", "Job", "Report", "ReportItem", "Summary"]
+__all__ = [
+    "ApiKey",
+    "Article",
+    "ArticleIoc",
+    "IdempotencyRecord",
+    "Job",
+    "Report",
+    "ReportItem",
+    "Summary",
+]

@@ -1,0 +1,310 @@
+"""Access control for every route: API keys, scopes, per-key rate limits, the serve rule.
+
+One ASGI middleware decides before any route (or the idempotency replay) runs, so a route
+added later is protected without doing anything; only OPEN_PATHS are served to anyone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.db import session_scope
+from app.errors import PROBLEM_JSON, problem_response
+from app.services import apikeys
+from app.state import AppState
+
+log = logging.getLogger("secdigest.security")
+
+# Orchestrators probe /healthz and /readyz without credentials. /openapi.json and the docs
+# describe the public contract (nothing about the deployment) and Swagger UI fetches the
+# schema without a key; a key is entered in its Authorize dialog for the calls themselves.
+# /metrics is NOT open: it tells traffic volume and model spend, and Prometheus can send a
+# read key (`authorization: {type: Bearer, credentials_file: ...}`).
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+# A read key may do these; anything else (POST, PUT, PATCH, DELETE, and unknown methods)
+# needs write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Seconds between two last_used_at writes for one key in one process.
+TOUCH_EVERY = apikeys.LAST_USED_RESOLUTION.total_seconds()
+
+# Something to send instead of calling the app: a problem answer.
+Responder = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HOW_TO_CREATE = "secdigest keys create --name NAME --scope read|write"
+
+
+def route_path(scope: Scope) -> str:
+    """The path the router matches (root_path removed), so both judge the same string."""
+    # The rule of starlette's (private) get_route_path, kept here on purpose: if we judged
+    # a different string than the router routes, a protected route could pass as open.
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root) and (path == root or path[len(root)] == "/"):
+        return path[len(root) :]
+    return path
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether an address (client or bind) is this machine: 127/8, ::1, ::ffff:127.x."""
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def bind_host(requested: str, *, keys_exist: bool) -> str:
+    """Where `serve` binds: as asked when a key exists, else only loopback."""
+    if keys_exist or is_loopback(requested):
+        return requested
+    return "::1" if ":" in requested else "127.0.0.1"
+
+
+def open_mode_warning(requested: str, bound: str) -> str:
+    """What `serve` says on stderr when no key exists."""
+    if requested == bound:
+        return (
+            f"secdigest: no API key exists: the API is open to this machine only. "
+            f"Create one with `{HOW_TO_CREATE}`.\n"
+        )
+    return (
+        f"secdigest: WARNING: no API key exists, and without one --host {requested} would open "
+        f"the API to anyone who can reach this machine. Binding {bound} instead (this machine "
+        f"only).\n"
+        f"secdigest: create a key with `{HOW_TO_CREATE}` (it is printed once), then start "
+        f"the server again; clients send it as `Authorization: Bearer <key>` or "
+        f"`X-API-Key: <key>`.\n"
+    )
+
+
+async def serve_host(state: AppState, requested: str) -> str:
+    """Where `serve` binds: as asked when a key exists, else loopback, said on stderr."""
+    try:
+        async with state.sessionmaker() as session:
+            keys_exist = await apikeys.has_active_key(session)
+    except (SQLAlchemyError, OSError) as exc:
+        # Unknown counts as none: the safe direction is the loopback interface.
+        sys.stderr.write(f"secdigest: could not read the API keys ({type(exc).__name__})\n")
+        keys_exist = False
+    host = bind_host(requested, keys_exist=keys_exist)
+    if not keys_exist:
+        sys.stderr.write(open_mode_warning(requested, host))
+    return host
+
+
+def _credential(scope: Scope) -> str | None:
+    """The presented key: None when none is sent, "" when what is sent is unusable."""
+    api_keys = [v for k, v in scope["headers"] if k == b"x-api-key"]
+    authorizations = [v for k, v in scope["headers"] if k == b"authorization"]
+    if not api_keys and not authorizations:
+        return None
+    # Two keys in one request are ambiguous: refuse rather than pick one.
+    if len(api_keys) + len(authorizations) != 1:
+        return ""
+    if api_keys:
+        return bytes(api_keys[0]).decode("latin-1").strip()
+    scheme, _, token = bytes(authorizations[0]).decode("latin-1").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class SecurityMiddleware:
+    """Authenticate, authorize by scope and rate-limit every request outside OPEN_PATHS."""
+
+    def __init__(self, app: ASGIApp, *, rate_limit: str) -> None:
+        self.app = app
+        self.item: RateLimitItem = parse(rate_limit)
+        # In memory, per process: with N worker processes a client gets N times the limit.
+        # Created on the first request so that its locks and expiry task belong to the
+        # server's event loop.
+        self._limiter: MovingWindowRateLimiter | None = None
+        self._touched: dict[int, float] = {}
+
+    @property
+    def limiter(self) -> MovingWindowRateLimiter:
+        """The moving-window limiter (exact: no double burst across a window edge)."""
+        if self._limiter is None:
+            self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        return self._limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # none exist; never let one in unchecked
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http" or route_path(scope) in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        refusal = await self._check(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _check(self, scope: Scope) -> Responder | None:
+        """None when the request may go on, else the problem answer to send."""
+        state: AppState = scope["app"].state.secdigest
+        path = scope["path"]
+        client = scope["client"][0] if scope.get("client") else None
+        # An address that keeps failing is stopped here, before the database is asked.
+        if not await self.limiter.test(self.item, "fail", str(client)):
+            log.info("rate.limited who=fail:%s path=%s", client, path)
+            return _RetryLater(self, ("fail", str(client)), path)
+        presented = _credential(scope)
+        if presented is None:
+            return await self._anonymous(state, client, path)
+        async with state.sessionmaker() as session:
+            key = await apikeys.find_key(session, presented)
+        if key is None or not key.active:
+            # Never the presented string: it may be a secret of something else. A revoked
+            # key's row names it.
+            log.info(
+                "auth.denied reason=%s key=%s client=%s path=%s",
+                "revoked" if key is not None else "invalid",
+                key.name if key is not None else "-",
+                client,
+                path,
+            )
+            return await self._failed(client, path, "the API key is invalid or revoked")
+        scope.setdefault("state", {})["api_key"] = key.name  # for the access log
+        limited = await self._limit(f"key:{key.prefix}", path)
+        if limited is not None:
+            return limited
+        if scope["method"] not in READ_METHODS and key.scope != "write":
+            log.info("auth.forbidden key=%s method=%s path=%s", key.name, scope["method"], path)
+            return problem_response(
+                403,
+                "forbidden",
+                "Forbidden",
+                f"the key {key.name!r} has the read scope; {scope['method']} needs write",
+                instance=path,
+            )
+        await self._touch(state, key.id)
+        return None
+
+    async def _anonymous(self, state: AppState, client: str | None, path: str) -> Responder | None:
+        """A request without a key: refused once a key exists, else loopback only."""
+        async with state.sessionmaker() as session:
+            keys_exist = await apikeys.has_active_key(session)
+        if keys_exist:
+            log.info("auth.denied reason=missing client=%s path=%s", client, path)
+            return await self._failed(
+                client, path, "send an API key: `Authorization: Bearer <key>` or `X-API-Key`"
+            )
+        # Open mode is for this machine only, whatever address the server was bound to:
+        # a server bound publicly whose keys were all revoked does not open up.
+        if not is_loopback(client):
+            log.info("auth.denied reason=open-mode-remote client=%s path=%s", client, path)
+            return await self._failed(
+                client, path, f"no API key exists yet: only this machine may call; {HOW_TO_CREATE}"
+            )
+        return await self._limit(f"addr:{client}", path)
+
+    async def _failed(self, client: str | None, path: str, detail: str) -> Responder:
+        """A 401, counted against the address (see the check at the top of _check)."""
+        await self.limiter.hit(self.item, "fail", str(client))
+        return problem_response(
+            401,
+            "unauthorized",
+            "Unauthorized",
+            detail,
+            instance=path,
+            headers={"WWW-Authenticate": 'Bearer realm="secdigest"'},
+        )
+
+    async def _limit(self, identity: str, path: str) -> Responder | None:
+        if await self.limiter.hit(self.item, identity):
+            return None
+        log.info("rate.limited who=%s path=%s", identity, path)
+        return _RetryLater(self, (identity,), path)
+
+    async def _touch(self, state: AppState, key_id: int) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(key_id, -math.inf) < TOUCH_EVERY:
+            return
+        self._touched[key_id] = now
+        try:
+            async with session_scope(state.sessionmaker) as session:
+                await apikeys.mark_used(session, key_id)
+        except SQLAlchemyError as exc:
+            # Bookkeeping: a busy database must not turn an authorized request into a 500.
+            log.warning("auth.last_used_failed key_id=%s error=%s", key_id, type(exc).__name__)
+
+
+class _RetryLater:
+    """A 429 whose Retry-After is computed when it is sent (the window's next free slot)."""
+
+    def __init__(self, middleware: SecurityMiddleware, identity: tuple[str, ...], path: str):
+        self.middleware, self.identity, self.path = middleware, identity, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        item = self.middleware.item
+        stats = await self.middleware.limiter.get_window_stats(item, *self.identity)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        response = problem_response(
+            429,
+            "rate-limited",
+            "Too many requests",
+            f"more than {item.amount} requests per {item.get_expiry()} s; retry in {wait} s",
+            instance=self.path,
+            headers={"Retry-After": str(wait)},
+        )
+        await response(scope, receive, send)
+
+
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "an API key as a Bearer token"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def install_security(app: FastAPI, *, rate_limit: str) -> None:
+    """Add the middleware (outermost so far) and document the keys in the OpenAPI."""
+    try:
+        parse(rate_limit)  # here, so that a bad value stops create_app, not a request
+    except ValueError as exc:
+        raise ValueError(f"SECDIGEST_RATE_LIMIT={rate_limit!r}: expected e.g. 120/minute") from exc
+    app.add_middleware(SecurityMiddleware, rate_limit=rate_limit)
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build_openapi()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        for path, operations in schema.get("paths", {}).items():
+            if path in OPEN_PATHS:
+                continue
+            for method, operation in operations.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                responses = operation["responses"]
+                responses.setdefault("401", {"description": "unauthorized", **_PROBLEM})
+                if method.upper() not in READ_METHODS:
+                    responses.setdefault("403", {"description": "forbidden", **_PROBLEM})
+                responses.setdefault("429", {"description": "rate-limited", **_PROBLEM})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,259 @@
+"""API keys over HTTP: who may call what, open mode, rate limits, nothing leaked in logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.db import session_scope
+from app.main import create_app
+from app.services import apikeys
+from app.settings import Settings
+from app.state import AppState
+from tests.support.databases import empty_all_tables
+
+IOCS = {"text": "beacon to hxxps://evil[.]com/gate and 45.137.21[.]9"}
+
+
+async def _create(app: FastAPI, name: str, scope: str) -> str:
+    state: AppState = app.state.secdigest
+    async with session_scope(state.sessionmaker) as session:
+        return (await apikeys.create_key(session, name=name, scope=scope)).key
+
+
+async def _revoke(app: FastAPI, name: str) -> None:
+    state: AppState = app.state.secdigest
+    async with session_scope(state.sessionmaker) as session:
+        await apikeys.revoke_key(session, name=name)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def keys(app: FastAPI) -> dict[str, str]:
+    """A read key and a write key: the API is closed from now on."""
+    return {
+        "read": await _create(app, "frontend", "read"),
+        "write": await _create(app, "soar", "write"),
+    }
+
+
+def _remote(app: FastAPI) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://secdigest.test")
+
+
+LimitedApp = Callable[[str], AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
+
+
+@pytest.fixture
+def limited(settings: Settings) -> LimitedApp:
+    """An app (and a loopback client) with its own rate limit, e.g. "3/minute"."""
+
+    @asynccontextmanager
+    async def make(rate: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+        application = create_app(settings.model_copy(update={"rate_limit": rate}))
+        async with application.router.lifespan_context(application):
+            await empty_all_tables(application.state.secdigest.engine)
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                yield application, client
+
+    return make
+
+
+def _is_problem(response: httpx.Response, status: int, slug: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"] == f"/problems/{slug}"
+
+
+# ---------------------------------------------------------------------------- open mode
+
+
+async def test_without_any_key_the_api_is_open_to_this_machine(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/reports")).status_code == 200
+    assert (await client.post("/iocs", json=IOCS)).status_code == 200
+
+
+async def test_without_any_key_other_machines_are_refused(app: FastAPI) -> None:
+    async with _remote(app) as remote:
+        refused = await remote.get("/reports")
+        health = await remote.get("/healthz")
+    _is_problem(refused, 401, "unauthorized")
+    assert "keys create" in refused.json()["detail"]
+    assert health.status_code == 200
+
+
+async def test_revoking_every_key_does_not_open_the_api_to_other_machines(app: FastAPI) -> None:
+    key = await _create(app, "soar", "write")
+    async with _remote(app) as remote:
+        assert (await remote.get("/reports", headers=bearer(key))).status_code == 200
+        await _revoke(app, "soar")
+        _is_problem(await remote.get("/reports"), 401, "unauthorized")
+        _is_problem(await remote.get("/reports", headers=bearer(key)), 401, "unauthorized")
+
+
+# ---------------------------------------------------------------------------- keys
+
+
+async def test_a_request_without_a_key_is_401_once_a_key_exists(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    response = await client.get("/reports")
+    _is_problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    _is_problem(await client.get("/no/such/route"), 401, "unauthorized")  # deny by default
+
+
+async def test_bearer_and_x_api_key_both_work(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    assert (await client.get("/reports", headers=bearer(keys["read"]))).status_code == 200
+    assert (await client.get("/reports", headers={"X-API-Key": keys["read"]})).status_code == 200
+    lower = {"Authorization": f"bearer {keys['read']}"}
+    assert (await client.get("/reports", headers=lower)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer sd_00000000_" + "A" * 43},
+        {"Authorization": "Basic c29hcjpzZWNyZXQ="},
+        {"Authorization": "Bearer"},
+        {"X-API-Key": "guess"},
+    ],
+)
+async def test_a_wrong_key_is_401(
+    client: httpx.AsyncClient, keys: dict[str, str], headers: dict[str, str]
+) -> None:
+    _is_problem(await client.get("/reports", headers=headers), 401, "unauthorized")
+
+
+async def test_two_keys_in_one_request_are_refused(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    both = {**bearer(keys["write"]), "X-API-Key": keys["write"]}
+    _is_problem(await client.get("/reports", headers=both), 401, "unauthorized")
+
+
+async def test_a_revoked_key_is_401_at_the_next_request(
+    app: FastAPI, client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    assert (await client.get("/reports", headers=bearer(keys["write"]))).status_code == 200
+    await _revoke(app, "soar")
+    _is_problem(await client.get("/reports", headers=bearer(keys["write"])), 401, "unauthorized")
+
+
+async def test_a_read_key_reads_but_cannot_write(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    read = bearer(keys["read"])
+    assert (await client.get("/reports", headers=read)).status_code == 200
+    response = await client.post("/iocs", json=IOCS, headers=read)
+    _is_problem(response, 403, "forbidden")
+    assert "frontend" in response.json()["detail"]
+    _is_problem(await client.delete("/reports/2024-12-06/items/1", headers=read), 403, "forbidden")
+
+
+async def test_a_write_key_writes(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    response = await client.post("/iocs", json=IOCS, headers=bearer(keys["write"]))
+    assert response.status_code == 200
+    assert "45.137.21.9" in {ioc["value"] for ioc in response.json()["iocs"]}
+
+
+async def test_probes_and_the_contract_stay_open_metrics_do_not(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    for path in ("/healthz", "/readyz", "/openapi.json", "/docs"):
+        assert (await client.get(path)).status_code == 200, path
+    _is_problem(await client.get("/metrics"), 401, "unauthorized")
+    assert (await client.get("/metrics", headers=bearer(keys["read"]))).status_code == 200
+
+
+async def test_openapi_documents_the_keys(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    post = spec["paths"]["/summarize"]["post"]
+    assert post["security"] == [{"bearer": []}, {"apiKey": []}]
+    assert {"401", "403", "429"} <= set(post["responses"])
+    assert "403" not in spec["paths"]["/reports"]["get"]["responses"]
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+
+
+async def test_an_idempotent_replay_is_not_served_without_a_key(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    headers = {**bearer(keys["write"]), "Idempotency-Key": "run-4711"}
+    assert (await client.post("/iocs", json=IOCS, headers=headers)).status_code == 200
+    anonymous = await client.post("/iocs", json=IOCS, headers={"Idempotency-Key": "run-4711"})
+    _is_problem(anonymous, 401, "unauthorized")
+
+
+async def test_use_is_recorded_and_no_key_is_ever_logged(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    wrong = keys["write"][:-1] + ("A" if keys["write"][-1] != "A" else "B")
+    with caplog.at_level(logging.DEBUG):
+        await client.get("/reports", headers=bearer(keys["write"]))
+        await client.get("/reports", headers=bearer(wrong))
+        await client.post("/iocs", json=IOCS, headers={"X-API-Key": keys["read"]})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "auth.denied" in logged
+    assert "auth.forbidden" in logged
+    for secret in (keys["write"], keys["read"], wrong):
+        assert secret not in logged
+        assert secret[apikeys.PREFIX_LENGTH :] not in logged
+    state: AppState = app.state.secdigest
+    async with session_scope(state.sessionmaker) as session:
+        used = {k.name: k.last_used_at for k in await apikeys.list_keys(session)}
+    assert used["soar"] is not None
+
+
+# ---------------------------------------------------------------------------- rate limits
+
+
+async def test_a_key_past_its_limit_gets_429_with_retry_after(limited: LimitedApp) -> None:
+    async with limited("3/minute") as (app, client):
+        first, second = await _create(app, "soar", "write"), await _create(app, "tines", "read")
+        answers = [await client.get("/reports", headers=bearer(first)) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        _is_problem(answers[-1], 429, "rate-limited")
+        assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+        # Per key: another key (from the same address) has its own budget.
+        assert (await client.get("/reports", headers=bearer(second))).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200  # probes are never limited
+
+
+async def test_without_keys_the_limit_is_per_client_address(limited: LimitedApp) -> None:
+    async with limited("2/minute") as (_app, client):
+        statuses = [(await client.post("/iocs", json=IOCS)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Authorization": "Bearer sd_00000000_" + "A" * 43}, {}], ids=["wrong", "none"]
+)
+async def test_an_address_failing_to_authenticate_is_slowed_down(
+    limited: LimitedApp, headers: dict[str, str]
+) -> None:
+    async with limited("2/minute") as (app, client):
+        await _create(app, "soar", "write")
+        statuses = [(await client.get("/reports", headers=headers)).status_code for _ in range(3)]
+        assert statuses == [401, 401, 429]
+        assert int((await client.get("/reports")).headers["retry-after"]) >= 1
+
+
+def test_a_bad_rate_limit_stops_the_app_at_creation(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="SECDIGEST_RATE_LIMIT"):
+        create_app(settings.model_copy(update={"rate_limit": "lots"}))
