@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 from app.errors import install_error_handlers
 from app.jobs import start_jobs, stop_jobs
-from app.middleware import IdempotencyMiddleware
+from app.middleware import IdempotencyMiddleware, RequestContextMiddleware
 from app.routers import health, iocs, jobs, reports, summarize
+from app.security import install_security
 from app.settings import Settings, get_settings
 from app.state import AppState
 
@@ -21,6 +22,9 @@ Security news in, the **Daily Security Info** digest out: summaries, typed IOCs
 
 Errors are `application/problem+json` (RFC 9457) with a stable `type` such as
 `/problems/fetch-blocked`.
+
+Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>` (created with
+`secdigest keys create`); a `read` key may GET, a `write` key may also change things.
 """
 
 
@@ -47,6 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    # Added after (so outside) the idempotency replay: a stored answer is never replayed to
+    # a request that has not passed the key check.
+    install_security(app, rate_limit=settings.rate_limit)
+    # Outermost: every answer, refusals included, carries a request id and is logged once;
+    # an oversized body is refused before anything reads it.
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(summarize.router)
     app.include_router(reports.router)
     app.include_router(iocs.router)

@@ -1,15 +1,20 @@
-"""ASGI middleware: Idempotency-Key on POSTs."""
+"""ASGI middleware: request ids, body caps and access logs; Idempotency-Key on POSTs."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from app.errors import PayloadTooLarge, problem_response
+from app.logs import new_request_id, request_id_var
 from app.services import idempotency
 
 log = logging.getLogger("secdigest.idempotency")
+access_log = logging.getLogger("secdigest.http")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -20,6 +25,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # Headers of an answer worth replaying (Location of a 202, the media type...).
 _KEPT_HEADERS = ("content-type", "location", "preference-applied", "retry-after")
 MAX_BODY_BYTES = 12 * 1024 * 1024
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A request body that passed the cap while it was being received."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is larger than {limit} bytes")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -70,6 +82,9 @@ class IdempotencyMiddleware:
             body = await _read_body(receive, MAX_BODY_BYTES)
         except PayloadTooLarge as exc:
             await problem(413, exc.slug, exc.title, exc.detail)
+            return
+        except BodyTooLarge as exc:
+            await problem(413, PayloadTooLarge.slug, PayloadTooLarge.title, str(exc.detail))
             return
         sessionmaker = scope["app"].state.secdigest.sessionmaker
         fingerprint = idempotency.request_hash(
@@ -147,3 +162,74 @@ async def _send_answer(send: Send, answer: idempotency.StoredAnswer, *, replayed
         headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
+
+
+class RequestContextMiddleware:
+    """Outermost: a request id for the logs and the answer, a cap on the body, one log line.
+
+    The body cap answers 413 from the Content-Length before anything is read, and stops a
+    body sent without one (chunked) as soon as it passes the cap.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id(_header(scope, b"x-request-id"))
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = problem_response(
+                    413,
+                    PayloadTooLarge.slug,
+                    PayloadTooLarge.title,
+                    f"the body is {declared} bytes; the limit is {self.max_body_bytes}",
+                    instance=scope.get("path", ""),
+                )
+                await response(scope, receive, send_with_id)
+                return
+            await self.app(scope, self._capped(receive), send_with_id)
+        finally:
+            access_log.info(
+                "http.request method=%s path=%s status=%s ms=%.0f",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+            request_id_var.reset(token)
+
+    def _capped(self, receive: Receive) -> Receive:
+        received = 0
+        limit = self.max_body_bytes
+
+        async def capped() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Raised inside the route's body read. An HTTPException is what FastAPI
+                    # lets through from there (anything else becomes a generic 400); the
+                    # problem handler answers it as payload-too-large.
+                    raise BodyTooLarge(limit)
+            return message
+
+        return capped

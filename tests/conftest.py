@@ -46,6 +46,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         fetch_allow=["127.0.0.1"],
         fetch_timeout=5.0,
+        # Bursts of test requests come from one address; rate limits have their own tests.
+        rate_limit="100000/minute",
         lang="ja",
         timezone="Asia/Tokyo",
     )
@@ -101,6 +103,7 @@ def llm_settings(model: ModelServer, **overrides: Any) -> Settings:
         "llm_timeout": 5.0,
         "llm_max_retries": 2,
         "lang": "ja",
+        "rate_limit": "100000/minute",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -3,85 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import ROOT, cli_env, run_cli, running_server
 from tests.support.site import FixtureSite
-
-SECDIGEST = [sys.executable, "-m", "app.cli"]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECDIGEST_")}
-    env.update(
-        SECDIGEST_DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'secdigest.db'}",
-        SECDIGEST_FETCH_ALLOW="127.0.0.1",
-        SECDIGEST_LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def _run(
-    args: list[str], env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*SECDIGEST, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`secdigest serve` on a free port, with a fresh (unmigrated) SQLite file."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [*SECDIGEST, "serve", "--port", str(port)],
-        env=_env(tmp_path),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            process.kill()
-            pytest.fail(
-                f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
-            )
+    with running_server(cli_env(tmp_path)) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_serve_migrates_on_start_and_answers_the_three_users(
@@ -119,28 +55,28 @@ def test_serve_migrates_on_start_and_answers_the_three_users(
 def test_cli_summarize_import_and_report_without_a_server(
     tmp_path: Path, site: FixtureSite, sample_markdown: str
 ) -> None:
-    env = _env(tmp_path)
+    env = cli_env(tmp_path)
 
-    summarized = _run(["summarize", site.url("/jp/sjis.html"), "--format", "md"], env)
+    summarized = run_cli(["summarize", site.url("/jp/sjis.html"), "--format", "md"], env)
     assert summarized.returncode == 0, summarized.stderr
     assert summarized.stdout.startswith("#### 物流大手にランサムウェア攻撃")
     assert "    - malicious-site[.]jp" in summarized.stdout
 
     sample = tmp_path / "digest.md"
     sample.write_text(sample_markdown, encoding="utf-8")
-    imported = _run(["import", str(sample), "--date", "2024-12-06"], env)
+    imported = run_cli(["import", str(sample), "--date", "2024-12-06"], env)
     assert imported.returncode == 0, imported.stderr
-    reported = _run(["report", "2024-12-06"], env)
+    reported = run_cli(["report", "2024-12-06"], env)
     assert reported.stdout == sample_markdown.rstrip("\n") + "\n"
 
-    as_json = json.loads(_run(["report", "latest", "--format", "json"], env).stdout)
+    as_json = json.loads(run_cli(["report", "latest", "--format", "json"], env).stdout)
     assert as_json["item_count"] >= 1
 
 
 def test_cli_reports_a_failed_url_on_stderr_and_exits_non_zero(
     tmp_path: Path, site: FixtureSite
 ) -> None:
-    result = _run(["summarize", site.url("/missing")], _env(tmp_path))
+    result = run_cli(["summarize", site.url("/missing")], cli_env(tmp_path))
 
     assert result.returncode == 1
     assert "fetch-failed" in result.stderr
@@ -148,12 +84,12 @@ def test_cli_reports_a_failed_url_on_stderr_and_exits_non_zero(
 
 
 def test_cli_iocs_text_json_and_jsonl(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+    env = cli_env(tmp_path)
     text = "Beacon to hxxps://evil-cdn[.]com/gate and 45.137.21[.]9."
 
-    as_json = json.loads(_run(["iocs"], env, stdin=text).stdout)
-    as_text = _run(["iocs", "--format", "text"], env, stdin=text).stdout
-    batch = _run(
+    as_json = json.loads(run_cli(["iocs"], env, stdin=text).stdout)
+    as_text = run_cli(["iocs", "--format", "text"], env, stdin=text).stdout
+    batch = run_cli(
         ["iocs", "--jsonl"],
         env,
         stdin=json.dumps({"id": "a", "text": text}) + "\n" + json.dumps({"id": 2, "text": "none"}),
@@ -172,7 +108,7 @@ def test_cli_iocs_text_json_and_jsonl(tmp_path: Path) -> None:
 def test_cli_extract_prints_title_and_text(tmp_path: Path) -> None:
     page = ROOT / "tests" / "fixtures" / "site" / "jp-sjis.html"
 
-    result = _run(["extract", str(page)], _env(tmp_path))
+    result = run_cli(["extract", str(page)], cli_env(tmp_path))
 
     extracted = json.loads(result.stdout)
     assert "ランサムウェア" in extracted["title"]
@@ -181,6 +117,6 @@ def test_cli_extract_prints_title_and_text(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
-    result = _run(["--help"], _env(tmp_path))
+    result = run_cli(["--help"], cli_env(tmp_path))
     for command in ("serve", "migrate", "summarize", "iocs", "extract", "report", "import"):
         assert command in result.stdout
