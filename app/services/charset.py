@@ -166,6 +166,10 @@ def _choose(body: bytes, content_type: str | None) -> tuple[str, int, bool | Non
             # A server default of UTF-8 in front of a Shift_JIS page whose meta says so.
             if not utf8 and len(declared) > 1 and declared[1] != "utf-8":
                 codec = declared[1]
+            elif not utf8:
+                # Declared UTF-8 (a server default) over bytes that are not: read what they
+                # are rather than a page of replacement characters.
+                codec = _detect(body) or "utf-8"
             return codec, 0, utf8
         if utf8 and not body.isascii():
             # Sites that declare Shift_JIS or EUC-JP but were saved as UTF-8 are common.

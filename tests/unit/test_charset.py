@@ -144,3 +144,14 @@ def test_parser_gets_the_bytes_themselves_when_they_are_utf8() -> None:
 def test_parser_gets_decoded_text_for_other_encodings() -> None:
     body = '<meta charset="Shift_JIS"><p>攻撃</p>'.encode("cp932")
     assert parser_input(body) == ('<meta charset="Shift_JIS"><p>攻撃</p>', "cp932")
+
+
+def test_a_shift_jis_page_labelled_utf8_by_the_server_without_meta_is_detected() -> None:
+    text = (
+        "<html><body><p>"
+        + "不正アクセスにより顧客情報が流出した可能性があると公表しました。" * 8
+        + "</p></body></html>"
+    )
+    decoded, codec = decode_html(text.encode("cp932"), "text/html; charset=UTF-8")
+    assert "不正アクセス" in decoded
+    assert codec != "utf-8"
