@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     rate_limit: str = "120/minute"
     user_agent: str = "secdigest/0.1 (+https://github.com/secdigest)"
 
+    # Jobs: unset, an in-process queue; redis://... for worker processes (secdigest worker).
+    broker_url: str | None = None
+    # Bounded concurrency of the work behind feeds and jobs.
+    fetch_concurrency: int = Field(default=8, ge=1)
+    fetch_per_host: int = Field(default=2, ge=1)
+    llm_concurrency: int = Field(default=8, ge=1)
+    feed_interval: int = Field(default=3600, ge=60)  # seconds between pulls of a feed
+
     log_level: str = "INFO"
 
     @field_validator("fetch_allow", "ioc_benign", "fetch_ports", mode="before")
