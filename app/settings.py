@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     # Jobs: unset, an in-process queue; redis://... for worker processes (secdigest worker).
     broker_url: str | None = None
+    broker_queue: str = "secdigest:jobs"  # the Redis list the API and the workers share
     # Bounded concurrency of the work behind feeds and jobs.
     fetch_concurrency: int = Field(default=8, ge=1)
     fetch_per_host: int = Field(default=2, ge=1)

@@ -66,6 +66,15 @@ async def finish_job(
     )
 
 
+async def touch_job(session: AsyncSession, job_id: str) -> None:
+    """The heartbeat of a running job."""
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == RUNNING)
+        .values(updated_at=datetime.now(UTC))
+    )
+
+
 async def release_job(session: AsyncSession, job_id: str) -> None:
     """Put a running job back to pending (the worker stopped before finishing it)."""
     await session.execute(
