@@ -2,6 +2,7 @@
 
 from app.models.apikey import ApiKey
 from app.models.article import Article, ArticleIoc, Summary
+from app.models.feed import Feed
 from app.models.job import IdempotencyRecord, Job
 from app.models.report import Report, ReportItem
 
@@ -9,6 +10,7 @@ __all__ = [
     "ApiKey",
     "Article",
     "ArticleIoc",
+    "Feed",
     "IdempotencyRecord",
     "Job",
     "Report",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
@@ -22,6 +23,9 @@ from app.services.fetch_pin import PinnedTransport, pinned
 from app.services.netguard import DEFAULT_PORTS, AllowList, Resolver, check_url, system_resolver
 
 log = logging.getLogger("secdigest.fetch")
+
+# Request headers that make a GET conditional: only then is a 304 an answer, not a failure.
+_CONDITIONAL = frozenset({"if-none-match", "if-modified-since"})
 
 # What we can read as an article (vendors publish many threat reports as PDF). Anything
 # else (images, archives, executables) is refused before its body is downloaded.
@@ -61,6 +65,14 @@ class FetchedPage:
     status: int
     content_type: str | None  # the full header, charset included
     body: bytes
+    # Validators for a later conditional GET (feeds keep them between pulls).
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """A 304 to a conditional GET: the copy the caller holds is current (no body)."""
+        return self.status == 304
 
     @property
     def media_type(self) -> str:
@@ -91,11 +103,21 @@ def new_http_client(
     )
 
 
-async def fetch_page(http: httpx.AsyncClient, policy: FetchPolicy, *, url: str) -> FetchedPage:
-    """GET a page: every hop checked by the guard, bounded in redirects, bytes and time."""
+async def fetch_page(
+    http: httpx.AsyncClient,
+    policy: FetchPolicy,
+    *,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+) -> FetchedPage:
+    """GET a page: every hop checked by the guard, bounded in redirects, bytes and time.
+
+    `headers` are added to each hop's request (Accept, If-None-Match, If-Modified-Since);
+    when the request is conditional, a 304 answer is a page with status 304 and no body.
+    """
     try:
         async with asyncio.timeout(policy.timeout):
-            return await _fetch(http, policy, url)
+            return await _fetch(http, policy, url, headers or {})
     except TimeoutError as exc:
         raise FetchTimeout(f"no complete answer from {url} within {policy.timeout:g} s") from exc
 
@@ -115,8 +137,11 @@ def _parse(url: str) -> httpx.URL:
         raise InvalidRequest(f"not a valid URL: {exc}") from exc
 
 
-async def _fetch(http: httpx.AsyncClient, policy: FetchPolicy, url: str) -> FetchedPage:
+async def _fetch(
+    http: httpx.AsyncClient, policy: FetchPolicy, url: str, headers: Mapping[str, str]
+) -> FetchedPage:
     current = _parse(url)
+    conditional = any(name.lower() in _CONDITIONAL for name in headers)
     cookies = httpx.Cookies()
     visited: list[httpx.URL] = []
     for _hop in range(policy.max_redirects + 1):
@@ -124,7 +149,7 @@ async def _fetch(http: httpx.AsyncClient, policy: FetchPolicy, url: str) -> Fetc
         target = await check_url(
             current, policy.allow, ports=policy.ports, resolver=policy.resolver
         )
-        request = http.build_request("GET", current)
+        request = http.build_request("GET", current, headers=headers)
         # Cookies live for this fetch's redirects only (consent walls need them).
         cookies.set_cookie_header(request)
         try:
@@ -132,6 +157,8 @@ async def _fetch(http: httpx.AsyncClient, policy: FetchPolicy, url: str) -> Fetc
                 response = await http.send(request, stream=True)
                 try:
                     cookies.extract_cookies(response)
+                    if conditional and response.status_code == 304:
+                        return _not_modified(url, current, response)
                     if not response.is_redirect:
                         return await _page(url, current, response, policy)
                     current = current.join(response.headers["location"])
@@ -149,6 +176,20 @@ async def _fetch(http: httpx.AsyncClient, policy: FetchPolicy, url: str) -> Fetc
     if current in visited:
         raise FetchFailed(f"redirect loop at {current}")
     raise FetchFailed(f"more than {policy.max_redirects} redirects")
+
+
+def _not_modified(url: str, current: httpx.URL, response: httpx.Response) -> FetchedPage:
+    # The body of a 304 is empty by definition; it is not read.
+    log.info("fetch.not_modified url=%s", current)
+    return FetchedPage(
+        url=url,
+        final_url=str(current),
+        status=304,
+        content_type=response.headers.get("content-type"),
+        body=b"",
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+    )
 
 
 async def _page(
@@ -175,4 +216,6 @@ async def _page(
         status=response.status_code,
         content_type=content_type,
         body=body,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
     )

@@ -6,10 +6,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "site"
+FEEDS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,58 @@ def default_routes() -> dict[str, Route]:
         "/redirect-to-metadata": Route(
             status=302, headers=(("Location", "http://169.254.169.254/latest/meta-data/"),)
         ),
+        **feed_routes(),
     }
+
+
+def feed_routes() -> dict[str, Route]:
+    """Feeds (RSS 1.0/2.0, Atom, broken, hostile) and the article pages their items link."""
+
+    def served(name: str, content_type: str, *validators: tuple[str, str]) -> Route:
+        return Route(
+            body=(FEEDS_DIR / name).read_bytes(), content_type=content_type, headers=validators
+        )
+
+    html = "text/html; charset=utf-8"
+    routes = {
+        f"/feed-articles/{page.name}": served(f"articles/{page.name}", html)
+        for page in sorted((FEEDS_DIR / "articles").glob("*.html"))
+    }
+    routes.update(
+        {
+            "/feeds/news.rss": served(
+                "news.rss",
+                "application/rss+xml; charset=utf-8",
+                ("ETag", '"news-v1"'),
+                ("Last-Modified", "Sun, 22 Nov 2026 07:45:00 GMT"),
+            ),
+            "/feeds/research.atom": served(
+                "research.atom", "application/atom+xml", ("ETag", 'W/"research-v1"')
+            ),
+            # RSS 1.0 as Japanese news sites serve it: text/xml, validated by date only.
+            "/feeds/jp-incidents.rdf": served(
+                "jp-incidents.rdf",
+                "text/xml; charset=utf-8",
+                ("Last-Modified", "Wed, 25 Nov 2026 00:00:00 GMT"),
+            ),
+            "/feeds/malformed.rss": served("malformed.rss", "application/rss+xml"),
+            "/feeds/not-a-feed": served("not-a-feed.html", html),
+            "/feeds/billion-laughs.rss": served("billion-laughs.rss", "application/rss+xml"),
+            "/feeds/blocked-items.rss": served("blocked-items.rss", "application/rss+xml"),
+            # Named as the external DTD and entity of billion-laughs.rss: never fetched.
+            "/feeds/evil.dtd": Route(body=b'<!ENTITY remote "fetched">', content_type="text/plain"),
+        }
+    )
+    return routes
+
+
+def not_modified(route: Route, request: Message) -> bool:
+    """Whether a conditional GET matches the validators the route sends (if it sends any)."""
+    validators = dict(route.headers)
+    etag, modified = validators.get("ETag"), validators.get("Last-Modified")
+    if etag and request.get("If-None-Match"):
+        return etag in [tag.strip() for tag in request["If-None-Match"].split(",")]
+    return bool(modified) and request.get("If-Modified-Since") == modified
 
 
 def _report_pdf() -> bytes:
@@ -94,6 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         self.site.hits[path] += 1
         route = self.site.routes.get(path, Route(status=404, body=b"not found"))
+        if route.status == 200 and not_modified(route, self.headers):
+            route = Route(status=304, content_type=None, headers=route.headers)
         if route.delay:
             time.sleep(route.delay)
         self.send_response(route.status)
