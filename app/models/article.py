@@ -21,7 +21,9 @@ class Article(Base):
     # The submitted URL in canonical form: the key that makes re-submissions free.
     url: Mapped[str | None] = mapped_column(String(2048), unique=True)
     final_url: Mapped[str | None] = mapped_column(String(2048))
-    canonical_url: Mapped[str | None] = mapped_column(String(2048))
+    # What the page's rel=canonical names, in canonical form, only when it is on the page's
+    # own site (app/services/dedupe.py): another URL of this article.
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     source: Mapped[str] = mapped_column(String(16))  # url | html | text
     title: Mapped[str] = mapped_column(Text)
     # As the page states it (ISO 8601, zone kept when given): metadata, not the report day.
@@ -31,6 +33,9 @@ class Article(Base):
     site_name: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The distinctive tokens of the text that near-duplicate detection compares
+    # (dedupe.story_tokens); computed when the article is first placed in a report.
+    story_tokens: Mapped[list[str] | None] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -51,6 +51,9 @@ class ReportItem(Base):
     kind: Mapped[str] = mapped_column(String(16))  # article | link
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
+    # The same story from other sites, merged into this item: [{"title", "url"}...]
+    # (the item's own url first is not repeated here).
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     summary: Mapped[list[str]] = mapped_column(JsonType, default=list)
     iocs: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     recommendations: Mapped[list[str]] = mapped_column(JsonType, default=list)

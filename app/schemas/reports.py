@@ -12,6 +12,13 @@ from app.services.markdown.labels import Labels
 from app.services.sections import Section
 
 
+class SourceRead(BaseModel):
+    """A site that published the entry's story."""
+
+    title: str | None = Field(description="The article's title on that site (None if unknown).")
+    url: str
+
+
 class ReportItemRead(BaseModel):
     """An entry of the report: a summarized article or a link."""
 
@@ -20,6 +27,10 @@ class ReportItemRead(BaseModel):
     section: Section
     title: str
     url: str | None
+    sources: list[SourceRead] = Field(
+        description="Every site that published this story: the entry's own url first, then "
+        "other sites' articles merged into it as near-duplicates."
+    )
     summary: list[str]
     iocs: list[IocRead]
     recommendations: list[str]
@@ -67,6 +78,10 @@ def report_item_read(item: DigestItem) -> ReportItemRead:
         section=item.section,
         title=item.title,
         url=item.url,
+        sources=[
+            *([SourceRead(title=item.title, url=item.url)] if item.url else []),
+            *(SourceRead(title=s.title, url=s.url) for s in item.sources),
+        ],
         summary=item.summary,
         iocs=[
             IocRead(type=i.type, value=i.value, defanged=i.defanged, flags=list(i.flags))

@@ -34,6 +34,14 @@ class DigestIoc:
         return "benign" not in self.flags and "source-site" not in self.flags
 
 
+@dataclass(frozen=True, slots=True)
+class DigestSource:
+    """Another site's article about the same story, merged into an entry."""
+
+    url: str
+    title: str | None = None  # the Markdown shows URLs only: an import has no titles
+
+
 @dataclass(slots=True)
 class DigestItem:
     """One entry of the digest."""
@@ -47,6 +55,8 @@ class DigestItem:
     recommendations: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
     model_recommendations: list[str] = field(default_factory=list)
+    # Beyond `url`, in the order they were merged.
+    sources: list[DigestSource] = field(default_factory=list)
     id: int | None = None
     article_id: int | None = None
 

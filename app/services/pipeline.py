@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import close_transaction
 from app.errors import InvalidRequest, NotAnArticle, SecdigestError
 from app.models import Article, ArticleIoc, ReportItem, Summary
-from app.services import summaries
+from app.services import dedupe, summaries
 from app.services.extract import ArticleText, extract_article, text_to_article
 from app.services.extract_pdf import extract_pdf, looks_like_pdf
 from app.services.fetch import FetchPolicy, fetch_page
@@ -85,7 +85,7 @@ async def summarize_url(
     """The whole pipeline for a URL; a known URL costs no fetch and no model call."""
     key = canonical_url(url)
     if not force:
-        existing = await session.scalar(select(Article).where(Article.url == key))
+        existing = await dedupe.find_known(session, key)
         if existing is not None:
             return await _reuse(session, tools, existing, placement)
     await close_transaction(session)  # no transaction held across the fetch
@@ -94,6 +94,18 @@ async def summarize_url(
         extracted = await asyncio.to_thread(extract_pdf, page.body, page.final_url)
     else:
         extracted = extract_article(page.body, page.final_url, content_type=page.content_type)
+    known = None
+    if not force:
+        known = await dedupe.known_elsewhere(
+            session, key, final_url=page.final_url, declared=extracted.canonical_url
+        )
+    if known is not None:
+        # A stored article under another of its URLs: no summary, no item of its own.
+        log.info("pipeline.duplicate url=%s article=%s", key, known.id)
+        reused = await _reuse(session, tools, known, placement)
+        return ArticleResult(
+            reused.article, reused.summary, reused.item, reused.day, False, reused.cached
+        )
     return await _process(
         session,
         tools,
@@ -232,7 +244,10 @@ async def _process(
         url=url,
         fields={
             "final_url": final_url,
-            "canonical_url": extracted.canonical_url,
+            # Only a canonical on the page's own site: find_known trusts this column.
+            "canonical_url": dedupe.accepted_canonical(
+                extracted.canonical_url, final_url=final_url
+            ),
             "source": source,
             "title": title,
             "published": extracted.published.isoformat() if extracted.published else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -12,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest, NotFound
 from app.models import Article, Report, ReportItem, Summary
-from app.services.digest import Digest, DigestIoc, DigestItem, ItemKind
+from app.services import dedupe
+from app.services.digest import Digest, DigestIoc, DigestItem, DigestSource, ItemKind
 from app.services.sections import LINK_SECTIONS, SECTION_ORDER, Section
+
+log = logging.getLogger("secdigest.reports")
 
 
 def today(tz: tzinfo) -> date:
@@ -111,9 +115,15 @@ async def place_article(
     summary: Summary,
     section: Section,
     refresh: bool = False,
+    merge: bool = True,
 ) -> ReportItem:
-    """Put an article in a day's report once; `refresh` rewrites its text from the summary."""
-    report = await get_or_create_report(session, day)
+    """Put an article in a day's report once; `refresh` rewrites its text from the summary.
+
+    With `merge`, the same story already in the day as an article entry (another site's
+    rewrite, or the same text under another URL) gets this article as another source
+    instead of a second entry (app/services/dedupe.py).
+    """
+    report = await _locked_report(session, day)
     for item in report.items:
         if item.article_id == article.id:
             if refresh:
@@ -123,6 +133,11 @@ async def place_article(
     # The incident and memo sections of the digest are lists of links (as in the analysts'
     # sample); the item keeps the summary for the JSON all the same.
     as_link = section in LINK_SECTIONS and bool(article.url or article.final_url)
+    source = dedupe.source_of(article)
+    if merge and not as_link and source is not None:
+        merged = await _merge_story(session, report, article, source, refresh=refresh)
+        if merged is not None:
+            return merged
     item = ReportItem(
         report_id=report.id,
         article_id=article.id,
@@ -150,6 +165,45 @@ async def place_article(
     return item
 
 
+async def _locked_report(session: AsyncSession, day: date) -> Report:
+    """The day's report (created if missing), its row locked until commit, items fresh.
+
+    Placing compares an article with the day's items: two placements at once (workers on
+    PostgreSQL) must not both miss each other and add the same story twice.
+    """
+    await get_or_create_report(session, day)
+    await session.flush()  # populate_existing would overwrite unflushed changes
+    report = await session.scalar(
+        select(Report)
+        .where(Report.day == day)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert report is not None  # created above, in this transaction
+    return report
+
+
+async def _merge_story(
+    session: AsyncSession,
+    report: Report,
+    article: Article,
+    source: dict[str, Any],
+    *,
+    refresh: bool,
+) -> ReportItem | None:
+    item = dedupe.listed_as_source(report, source["url"])
+    score = 1.0
+    if item is None:
+        twin = await dedupe.story_twin(session, report, article, refresh=refresh)
+        if twin is None:
+            return None
+        item, score = twin
+    dedupe.add_source(item, source)
+    await session.flush()
+    log.info("report.merged item=%s article=%s score=%.2f", item.id, article.id, score)
+    return item
+
+
 def item_to_digest(item: ReportItem, *, full: bool = False) -> DigestItem:
     """A stored item as a digest entry; `full` shows a linked article as a whole entry
     (what `POST /summarize?format=md` answers, whatever section the item sits in)."""
@@ -171,6 +225,7 @@ def item_to_digest(item: ReportItem, *, full: bool = False) -> DigestItem:
         recommendations=list(item.recommendations),
         other=list(item.other),
         model_recommendations=list(item.model_recommendations),
+        sources=[DigestSource(url=s["url"], title=s.get("title")) for s in item.sources],
     )
 
 
@@ -214,6 +269,7 @@ async def import_digest(session: AsyncSession, day: date, digest: Digest) -> Rep
                 recommendations=list(entry.recommendations),
                 other=list(entry.other),
                 model_recommendations=list(entry.model_recommendations),
+                sources=[{"title": s.title, "url": s.url} for s in entry.sources],
             )
         )
     report.updated_at = datetime.now(report.created_at.tzinfo)

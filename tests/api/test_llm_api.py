@@ -57,7 +57,9 @@ async def test_one_model_call_per_article_and_none_when_it_comes_again(
 
     assert again["cached"] is True
     assert via_redirect["summary_reused"] is True  # same text under another URL
-    assert via_redirect["usage"] == {}
+    # The redirect led to a stored article: that article answers, no summary of its own.
+    assert via_redirect["id"] == first["id"]
+    assert via_redirect["cached"] is False  # it was fetched to find that out
     assert model.calls == 1
 
 

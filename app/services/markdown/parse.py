@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.errors import InvalidRequest
-from app.services.digest import Digest, DigestIoc, DigestItem, ItemKind
+from app.services.digest import Digest, DigestIoc, DigestItem, DigestSource, ItemKind
 from app.services.iocs import find_iocs, refang
 from app.services.markdown.escape import unescape_text
 from app.services.markdown.labels import LABELS
 from app.services.sections import Section
 
 _LINK = re.compile(r"^- \[(?P<title>(?:\\.|[^\]\\])*)\]\((?P<url>[^\s)]*)\)\s*$")
+_SOURCE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _ENTRY = re.compile(r"^(?: {4}|\t)- ?(?P<text>.*)$")
 _LIST_COUNT = 5
 
@@ -130,6 +131,10 @@ def parse_digest(markdown: str, *, day: date | None = None) -> Digest:
                 continue
             if not article.lists and article.item.url is None:
                 article.item.url = stripped
+                continue
+            if not article.lists and _SOURCE.match(stripped):
+                # More lines of URLs: other sites that published the same story.
+                article.item.sources.append(DigestSource(url=stripped))
                 continue
             raise MarkdownError(f"line {number}: unexpected text in an article entry")
         if stripped in _EMPTY_SECTION:

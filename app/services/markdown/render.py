@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +36,8 @@ class _ItemView:
     title: str
     url: str | None
     lists: list[tuple[str, list[str], str]]
+    # Other sites' URLs for the same story, one line each under `url`, in its style.
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,8 @@ def _item_view(item: DigestItem, labels: Labels) -> _ItemView:
             labels.no_model_recommendations,
         ),
     ]
-    return _ItemView(kind="article", title=_text(item.title), url=url, lists=lists)
+    sources = [escape_url(s.url) for s in item.sources] if url else []
+    return _ItemView(kind="article", title=_text(item.title), url=url, lists=lists, sources=sources)
 
 
 def render_digest(digest: Digest, labels: Labels) -> str:
