@@ -28,6 +28,9 @@ examples:
   secdigest report today --format md
   secdigest import digest.md --date 2024-12-06
   secdigest keys create --name soar --scope write
+  secdigest feeds add https://www.example.com/feed/ --section daily_news
+  secdigest feeds pull
+  SECDIGEST_BROKER_URL=redis://127.0.0.1:6379/0 secdigest worker
 
 configuration: SECDIGEST_* environment variables or a .env file (see README).
 """
@@ -320,7 +323,58 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(_args: argparse.Namespace) -> int:
+    """Run jobs from the Redis queue (SECDIGEST_BROKER_URL) until SIGTERM."""
+    from app.logs import configure_logging
+    from app.worker import run_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _migrate_if_asked(settings)
+    _run_async(run_worker(settings, grace=SHUTDOWN_GRACE_SECONDS))
+    return 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """Feed subscriptions: add, list, remove, pull (with a progress bar)."""
+    from app import cli_feeds
+
+    settings = _settings()
+    _migrate_if_asked(settings)
+    return _run_async(cli_feeds.run(settings, args))
+
+
 # ---------------------------------------------------------------------------- parser
+
+
+def _add_feed_arguments(feeds: argparse.ArgumentParser) -> None:
+    from app.services.sections import Section
+
+    actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="subscribe to an RSS or Atom feed")
+    add.add_argument("url", metavar="URL")
+    add.add_argument(
+        "--section",
+        choices=[section.value for section in Section],
+        help="report section of its items (default: chosen per article)",
+    )
+    add.add_argument(
+        "--keyword", action="append", metavar="K", help="keep items whose title/summary has K"
+    )
+    add.add_argument(
+        "--url-pattern",
+        action="append",
+        metavar="P",
+        help="keep items whose URL matches the glob P (/path/* or https://host/*)",
+    )
+    add.add_argument("--interval", type=int, metavar="SECONDS", help="seconds between pulls")
+    listing = actions.add_parser("list", help="subscriptions, last pull, counts, last error")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    remove = actions.add_parser("remove", help="unsubscribe (pulled articles stay)")
+    remove.add_argument("id", type=int, metavar="ID")
+    pull = actions.add_parser("pull", help="pull due feeds now (or those named), with progress")
+    pull.add_argument("ids", nargs="*", type=int, metavar="ID", help="only these feeds")
+    pull.add_argument("--force", action="store_true", help="ignore the pull interval")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", required=True, choices=("read", "write"))
     actions.add_parser("list", help="name, scope, prefix, created, last used, revoked")
     actions.add_parser("revoke", help="revoke a key by name").add_argument("name", metavar="NAME")
+
+    _add_feed_arguments(add("feeds", cmd_feeds, "feed subscriptions: add, list, remove, pull"))
+    add("worker", cmd_worker, "run queued jobs and scheduled pulls (needs SECDIGEST_BROKER_URL)")
     return parser
 
 

@@ -8,7 +8,9 @@ pipeline, stores the answer.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,21 +18,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 
 from app.db import session_scope
-from app.errors import SecdigestError, problem_dict
+from app.errors import NotFound, SecdigestError, problem_dict
 from app.schemas.summarize import SummarizeRequest, submission_of, summarize_response
-from app.services import jobs, pipeline
+from app.services import feed_pull, feeds, jobs, pipeline
 from app.services.reports import today
 from app.settings import get_settings
 from app.state import AppState
 
 log = logging.getLogger("secdigest.jobs")
 
-SUMMARIZE = "summarize"
-
-
-HEARTBEAT_SECONDS = 15.0
-# A running job whose heartbeat is older than this lost its worker (kill -9, a crash).
-STALE_AFTER = timedelta(seconds=60)
+SUMMARIZE = feed_pull.SUMMARIZE  # POST /summarize?async=true, and each new feed item
+FEED_PULL = "feed_pull"  # one pull of one feed: fetch, parse, a summarize job per new item
 
 
 def make_broker(broker_url: str | None, queue: str = "secdigest:jobs") -> AsyncBroker:
@@ -71,8 +69,8 @@ def accept_jobs() -> None:
     _stopping.clear()
 
 
-async def run_summarize_job(state: AppState, job_id: str) -> None:
-    """Run one summarize job to its end; a job another worker holds is left alone."""
+async def run_job(state: AppState, job_id: str) -> None:
+    """Run one job to its end; a job another worker holds (or that is done) is left alone."""
     if _stopping.is_set():
         return
     task = asyncio.current_task()
@@ -84,59 +82,141 @@ async def run_summarize_job(state: AppState, job_id: str) -> None:
             return
         job = await jobs.get_job(session, job_id)
         assert job is not None
-        payload = dict(job.payload)
+        kind, payload = job.kind, dict(job.payload)
     heartbeat = asyncio.create_task(_heartbeat(state, job_id))
     try:
-        body = SummarizeRequest.model_validate(payload["request"])
-        submission = submission_of(
-            body, default_lang=state.settings.lang, today=today(state.settings.tz)
-        )
-        async with session_scope(state.sessionmaker) as session:
-            outcome = await pipeline.run_submission(session, state.tools, submission)
-            answer = summarize_response(outcome)
-            result = (
-                [a.model_dump(mode="json") for a in answer]
-                if isinstance(answer, list)
-                else answer.model_dump(mode="json")
-            )
-            await jobs.finish_job(session, job_id, result=result)
-        log.info("job.done id=%s kind=%s", job_id, SUMMARIZE)
+        if kind == FEED_PULL:
+            follow_ups = await _run_feed_pull(state, job_id, payload)
+        else:
+            follow_ups = []
+            await _run_summarize(state, job_id, payload)
+        log.info("job.done id=%s kind=%s", job_id, kind)
     except SecdigestError as exc:
-        async with session_scope(state.sessionmaker) as session:
-            await jobs.finish_job(session, job_id, problem=problem_dict(exc))
-        log.info("job.failed id=%s problem=%s", job_id, exc.slug)
+        follow_ups = []
+        await _fail(state, job_id, payload, problem_dict(exc))
+        log.info("job.failed id=%s kind=%s problem=%s", job_id, kind, exc.slug)
     except Exception:
-        log.exception("job.crashed id=%s", job_id)
-        async with session_scope(state.sessionmaker) as session:
-            await jobs.finish_job(
-                session,
-                job_id,
-                problem={
-                    "type": "/problems/internal-error",
-                    "title": "Internal error",
-                    "status": 500,
-                    "detail": "The job failed; it has been logged.",
-                },
-            )
+        follow_ups = []
+        log.exception("job.crashed id=%s kind=%s", job_id, kind)
+        await _fail(state, job_id, payload, _INTERNAL)
     finally:
         heartbeat.cancel()
+    # After the commit: a crash before these leaves the jobs pending, and they are resumed.
+    for follow_up in follow_ups:
+        await enqueue(follow_up)
 
 
-@broker.task(task_name="secdigest.summarize")
-async def summarize_task(job_id: str, context: Context = TaskiqDepends()) -> None:  # noqa: B008
-    """Queue entry point of a summarize job."""
-    await run_summarize_job(context.state.secdigest, job_id)
+_INTERNAL: dict[str, Any] = {
+    "type": "/problems/internal-error",
+    "title": "Internal error",
+    "status": 500,
+    "detail": "The job failed; it has been logged.",
+}
+
+
+async def _run_summarize(state: AppState, job_id: str, payload: dict[str, Any]) -> None:
+    body = SummarizeRequest.model_validate(payload["request"])
+    submission = submission_of(
+        body, default_lang=state.settings.lang, today=today(state.settings.tz)
+    )
+    async with session_scope(state.sessionmaker) as session:
+        outcome = await pipeline.run_submission(session, state.tools, submission)
+        answer = summarize_response(outcome)
+        result = (
+            [a.model_dump(mode="json") for a in answer]
+            if isinstance(answer, list)
+            else answer.model_dump(mode="json")
+        )
+        await jobs.finish_job(session, job_id, result=result)
+
+
+async def _run_feed_pull(state: AppState, job_id: str, payload: dict[str, Any]) -> list[str]:
+    """Pull one feed; its item jobs and the job's end are committed together."""
+    async with session_scope(state.sessionmaker) as session:
+        outcome = await feed_pull.pull_feed(
+            session,
+            state.tools,
+            feed_id=int(payload["feed_id"]),
+            day=dt.date.fromisoformat(payload["date"]),
+            lang=str(payload["lang"]),
+        )
+        if outcome is None:
+            raise NotFound(f"feed {payload['feed_id']} was removed before its pull ran")
+        await jobs.finish_job(session, job_id, result=outcome.as_result())
+    return list(outcome.item_jobs)
+
+
+async def _fail(
+    state: AppState, job_id: str, payload: dict[str, Any], problem: dict[str, Any]
+) -> None:
+    async with session_scope(state.sessionmaker) as session:
+        await jobs.finish_job(session, job_id, problem=problem)
+        feed_id = payload.get("feed_id")
+        if feed_id is not None and "request" in payload:  # an item of a feed
+            await feeds.note_item_failure(
+                session,
+                int(feed_id),
+                url=str(payload["request"].get("url", "")),
+                problem=problem,
+                retry=feed_pull.retryable(problem),
+            )
+
+
+@broker.task(task_name="secdigest.job")
+async def job_task(job_id: str, context: Context = TaskiqDepends()) -> None:  # noqa: B008
+    """Queue entry point of every job (the kind is in the database)."""
+    await run_job(context.state.secdigest, job_id)
 
 
 async def enqueue(job_id: str) -> None:
     """Hand a committed job to the queue."""
-    await summarize_task.kiq(job_id)
+    await job_task.kiq(job_id)
+
+
+async def pull_feeds_now(
+    state: AppState, *, ids: Sequence[int] | None = None, force: bool = False
+) -> list[tuple[int, str]]:
+    """Claim the due feeds (or those named; `force` ignores the interval) and queue a
+    feed-pull job for each: (feed id, job id) pairs. Their items go to today's report."""
+    settings = state.settings
+    day = today(settings.tz)
+    async with session_scope(state.sessionmaker) as session:
+        claimed = await feeds.claim_due_feeds(session, ids=ids, force=force)
+        pulls = [
+            (
+                feed_id,
+                (
+                    await jobs.create_job(
+                        session,
+                        kind=FEED_PULL,
+                        payload=feeds.pull_payload(feed_id, day=day, lang=settings.lang),
+                    )
+                ).id,
+            )
+            for feed_id in claimed
+        ]
+    for _feed_id, job_id in pulls:
+        await enqueue(job_id)
+    if pulls:
+        log.info("feeds.scheduled count=%d", len(pulls))
+    return pulls
+
+
+async def schedule_feeds(state: AppState) -> None:
+    """Forever: every SECDIGEST_FEED_CHECK_SECONDS, queue a pull of each due feed. Several
+    processes may run this; the claim gives each due feed to one of them."""
+    while True:
+        try:
+            await pull_feeds_now(state)
+        except Exception:  # a database hiccup must not end the schedule
+            log.exception("feeds.schedule_failed")
+        await asyncio.sleep(state.settings.feed_check_seconds)
 
 
 async def _heartbeat(state: AppState, job_id: str) -> None:
-    """Tell other processes this job's worker is alive (see STALE_AFTER)."""
+    """Tell other processes this job's worker is alive (SECDIGEST_JOB_STALE_AFTER)."""
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(state.settings.job_stale_after / 4)
         try:
             async with session_scope(state.sessionmaker) as session:
                 await jobs.touch_job(session, job_id)
@@ -155,13 +235,24 @@ async def resume_unfinished(state: AppState, *, stale_after: timedelta) -> int:
     return len(unfinished)
 
 
-async def start_jobs(state: AppState) -> None:
-    """Start the in-process queue and enqueue the jobs a previous run left unfinished."""
+_schedule: asyncio.Task[None] | None = None
+
+
+async def start_jobs(state: AppState, *, resume: bool = True) -> None:
+    """Start the queue. With the in-process broker this process is the worker: it enqueues
+    the jobs a previous run left unfinished (unless `resume` is False: a CLI run beside a
+    server must not take the server's jobs) and, with SECDIGEST_FEED_SCHEDULE, pulls the
+    feeds on schedule."""
+    global _schedule  # noqa: PLW0603 - one schedule per process
     broker.state.secdigest = state
     accept_jobs()
     await broker.startup()
     if not isinstance(broker, InMemoryBroker):
         return  # worker processes (secdigest worker) run and resume the jobs
+    if state.settings.feed_schedule and resume and _schedule is None:
+        _schedule = asyncio.create_task(schedule_feeds(state))
+    if not resume:
+        return
     # This process is the only worker of the in-process broker: a job still marked
     # running was interrupted (restart, kill -9) and is pending again.
     try:
@@ -173,6 +264,10 @@ async def start_jobs(state: AppState) -> None:
 
 async def stop_jobs(grace: float = 30.0) -> None:
     """Let running jobs finish (up to `grace` seconds), then stop the queue."""
+    global _schedule  # noqa: PLW0603
+    if _schedule is not None:
+        _schedule.cancel()
+        _schedule = None
     refuse_new_jobs()
     if _running:
         await asyncio.wait(list(_running), timeout=grace)

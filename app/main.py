@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app.errors import install_error_handlers
 from app.jobs import start_jobs, stop_jobs
 from app.middleware import IdempotencyMiddleware, RequestContextMiddleware
-from app.routers import health, iocs, jobs, reports, summarize
+from app.routers import feeds, health, iocs, jobs, reports, summarize
 from app.security import install_security
 from app.settings import Settings, get_settings
 from app.state import AppState
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(summarize.router)
     app.include_router(reports.router)
     app.include_router(iocs.router)
+    app.include_router(feeds.router)
     app.include_router(jobs.router)
     app.include_router(health.router)
     return app

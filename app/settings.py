@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     fetch_per_host: int = Field(default=2, ge=1)
     llm_concurrency: int = Field(default=8, ge=1)
     feed_interval: int = Field(default=3600, ge=60)  # seconds between pulls of a feed
+    # Whether this process pulls due feeds on schedule (the API server with the in-process
+    # queue, every `secdigest worker` with Redis; the claim keeps it once per interval).
+    feed_schedule: bool = True
+    feed_check_seconds: float = Field(default=30.0, gt=0)  # how often due feeds are looked for
+    # A running job whose heartbeat is older than this lost its worker (kill -9, a crash)
+    # and is run again by another; heartbeats come four times as often.
+    job_stale_after: float = Field(default=60.0, gt=0)
 
     log_level: str = "INFO"
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.db import create_engine, create_sessionmaker
 from app.services.fetch import FetchPolicy, new_http_client
 from app.services.iocs_flags import BenignList
+from app.services.limits import BoundedEngine, Limits
 from app.services.netguard import AllowList
 from app.services.pipeline import Tools
-from app.services.summarize.base import SummaryEngine
 from app.services.summarize.engines import build_engine, close_engine
 from app.settings import Settings
 
@@ -25,25 +25,31 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
-    summarizer: SummaryEngine
+    summarizer: BoundedEngine
     fetch_policy: FetchPolicy
     benign: BenignList
+    limits: Limits
 
     @property
     def tools(self) -> Tools:
         """What the pipeline works with."""
-        return Tools(self.http, self.summarizer, self.fetch_policy, self.benign)
+        return Tools(self.http, self.summarizer, self.fetch_policy, self.benign, self.limits)
 
     @classmethod
     def open(cls, settings: Settings) -> AppState:
         """Create every client from the settings (no I/O happens until first use)."""
         engine = create_engine(settings.database_url)
+        limits = Limits(
+            fetches=settings.fetch_concurrency,
+            per_host=settings.fetch_per_host,
+            model_calls=settings.llm_concurrency,
+        )
         return cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             http=new_http_client(user_agent=settings.user_agent, timeout=settings.fetch_timeout),
-            summarizer=build_engine(settings),
+            summarizer=BoundedEngine(build_engine(settings), limits),
             fetch_policy=FetchPolicy(
                 allow=AllowList.parse(settings.fetch_allow),
                 timeout=settings.fetch_timeout,
@@ -52,10 +58,11 @@ class AppState:
                 ports=frozenset(settings.fetch_ports),
             ),
             benign=BenignList.with_defaults(settings.ioc_benign),
+            limits=limits,
         )
 
     async def close(self) -> None:
         """Close the HTTP client and the database pool."""
         await self.http.aclose()
-        await close_engine(self.summarizer)
+        await close_engine(self.summarizer.inner)
         await self.engine.dispose()

@@ -11,27 +11,27 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
-from app.jobs import STALE_AFTER, accept_jobs, broker, resume_unfinished, stop_jobs
+from app.jobs import accept_jobs, broker, resume_unfinished, schedule_feeds, stop_jobs
 from app.settings import Settings
 from app.state import AppState
 
 log = logging.getLogger("secdigest.worker")
 
-MAINTENANCE_SECONDS = 15.0
-
 
 async def _maintenance(state: AppState) -> None:
-    """Every few seconds: give abandoned jobs to the queue again."""
+    """Every quarter of SECDIGEST_JOB_STALE_AFTER: give abandoned jobs to the queue again."""
+    stale_after = state.settings.job_stale_after
     while True:
         try:
-            await resume_unfinished(state, stale_after=STALE_AFTER)
+            await resume_unfinished(state, stale_after=timedelta(seconds=stale_after))
         except Exception:  # keep the worker alive through a database hiccup
             log.exception("worker.maintenance_failed")
-        await asyncio.sleep(MAINTENANCE_SECONDS)
+        await asyncio.sleep(stale_after / 4)
 
 
 async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
@@ -50,17 +50,20 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
     receiver = asyncio.create_task(
         run_receiver_task(broker, max_async_tasks=2 * settings.fetch_concurrency)
     )
-    maintenance = asyncio.create_task(_maintenance(state))
+    background = [asyncio.create_task(_maintenance(state))]
+    if settings.feed_schedule:
+        background.append(asyncio.create_task(schedule_feeds(state)))
     log.info("worker.started queue=%s", settings.broker_url)
     try:
         await stop.wait()
     finally:
         log.info("worker.stopping")
-        maintenance.cancel()
+        for task in background:
+            task.cancel()
         # Running jobs finish; what the receiver still takes stays pending in the database.
         await stop_jobs(grace)
         receiver.cancel()
-        for task in (receiver, maintenance):
+        for task in (receiver, *background):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await state.close()

@@ -50,6 +50,8 @@ def settings(database_url: str) -> Settings:
         rate_limit="100000/minute",
         lang="ja",
         timezone="Asia/Tokyo",
+        # Pulls happen when a test asks for them (the schedule has its own test).
+        feed_schedule=False,
     )
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Job
@@ -23,6 +24,44 @@ async def create_job(session: AsyncSession, *, kind: str, payload: dict[str, Any
     session.add(job)
     await session.flush()
     return job
+
+
+def keyed_job_id(key: str) -> str:
+    """The id of the one job that may exist for `key` (a feed item's canonical URL)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+
+
+async def create_job_once(
+    session: AsyncSession, job_id: str, *, kind: str, payload: dict[str, Any]
+) -> bool:
+    """Create the job with this id unless it exists; whether it was created.
+
+    The primary key decides, so two pullers (two workers) that find the same new item
+    create one job between them.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(Job(id=job_id, kind=kind, status=PENDING, payload=payload, attempts=0))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def retry_failed_job(session: AsyncSession, job_id: str, *, payload: dict[str, Any]) -> bool:
+    """Put a failed job back to pending with a fresh payload; False if it is not failed."""
+    retried = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == FAILED)
+        .values(
+            status=PENDING,
+            payload=payload,
+            result=None,
+            problem=None,
+            finished_at=None,
+            updated_at=datetime.now(UTC),
+        )
+    )
+    return bool(getattr(retried, "rowcount", 0))
 
 
 async def get_job(session: AsyncSession, job_id: str) -> Job | None:
@@ -83,14 +122,22 @@ async def release_job(session: AsyncSession, job_id: str) -> None:
 
 
 async def jobs_to_resume(session: AsyncSession, *, stale_after: timedelta | None) -> list[str]:
-    """Ids of pending jobs, and of running ones not touched for `stale_after` (their
-    worker died); the latter are put back to pending first."""
+    """Ids of jobs to hand to the queue again.
+
+    With `stale_after` None (the only worker starts): every pending job. Otherwise running
+    jobs not touched for `stale_after` (their worker died) are put back to pending, and the
+    pending jobs returned are those not touched for that long either: their message was
+    lost with a worker that had taken it off the queue. A job whose message is merely
+    waiting in a long queue may be enqueued twice; the claim runs it once.
+    """
+    pending = select(Job.id).where(Job.status == PENDING)
     if stale_after is not None:
         cutoff = datetime.now(UTC) - stale_after
         await session.execute(
-            update(Job).where(Job.status == RUNNING, Job.updated_at < cutoff).values(status=PENDING)
+            update(Job)
+            .where(Job.status == RUNNING, Job.updated_at < cutoff)
+            .values(status=PENDING, updated_at=datetime.now(UTC) - stale_after)
         )
-    rows = await session.scalars(
-        select(Job.id).where(Job.status == PENDING).order_by(Job.created_at)
-    )
+        pending = pending.where(Job.updated_at <= cutoff + timedelta(seconds=1))
+    rows = await session.scalars(pending.order_by(Job.created_at))
     return list(rows)

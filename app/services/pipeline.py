@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
@@ -26,6 +26,7 @@ from app.services.extract_pdf import extract_pdf, looks_like_pdf
 from app.services.fetch import FetchPolicy, fetch_page
 from app.services.iocs import Ioc, find_iocs
 from app.services.iocs_flags import BenignList
+from app.services.limits import Limits
 from app.services.reports import place_article
 from app.services.sections import Section
 from app.services.summarize.base import SummaryEngine, SummaryInput
@@ -45,6 +46,9 @@ class Tools:
     summarizer: SummaryEngine
     fetch_policy: FetchPolicy
     benign: BenignList
+    # Fetches (in all and per host) are bounded here; model calls by the engine AppState
+    # wraps (limits.BoundedEngine), so that a fetch slot is never held through a model call.
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,8 @@ async def summarize_url(
         if existing is not None:
             return await _reuse(session, tools, existing, placement)
     await close_transaction(session)  # no transaction held across the fetch
-    page = await fetch_page(tools.http, tools.fetch_policy, url=url)
+    async with tools.limits.fetch(url):
+        page = await fetch_page(tools.http, tools.fetch_policy, url=url)
     if looks_like_pdf(page.body, page.content_type):
         extracted = await asyncio.to_thread(extract_pdf, page.body, page.final_url)
     else:

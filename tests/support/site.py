@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +32,8 @@ class FixtureSite:
     base_url: str
     routes: dict[str, Route]
     hits: Counter[str] = field(default_factory=Counter)
+    # The status of each answer, by path, in order (a conditional GET answered 304...).
+    statuses: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""
@@ -151,6 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
             route = Route(status=304, content_type=None, headers=route.headers)
         if route.delay:
             time.sleep(route.delay)
+        self.site.statuses[path].append(route.status)
         self.send_response(route.status)
         if route.content_type:
             self.send_header("Content-Type", route.content_type)

@@ -1,0 +1,143 @@
+"""`secdigest feeds add|list|remove|pull`: subscriptions and pulls from the command line.
+
+cli.py imports this module only for those commands (rich and the pipeline are not light);
+the arguments are declared in cli.py, whose parser every command builds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.db import session_scope
+from app.errors import InvalidRequest, SecdigestError
+from app.jobs import pull_feeds_now, start_jobs, stop_jobs
+from app.schemas.feeds import FeedCreate, feed_read
+from app.services import feeds
+from app.settings import Settings
+from app.state import AppState
+
+
+def _fail(error: SecdigestError, subject: str | None = None) -> None:
+    where = f"{subject}: " if subject else ""
+    sys.stderr.write(f"secdigest: {where}{error.slug}: {error.detail}\n")
+
+
+def _progress_bar() -> Progress:
+    """A rich progress bar on stderr: stdout keeps only the final counts line (scripts)."""
+    return Progress(
+        TextColumn("pulling feeds"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+
+
+class _BarProgress:
+    """A pull's progress (feeds, then the items they bring) shown on a rich bar."""
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+        self._task = bar.add_task("pull", total=0)
+
+    def add(self, units: int) -> None:
+        total = self._bar.tasks[0].total or 0
+        self._bar.update(self._task, total=total + units)
+
+    def advance(self) -> None:
+        self._bar.advance(self._task)
+
+
+async def _add(state: AppState, args: argparse.Namespace) -> int:
+    # The API's validation, so that both refuse the same input the same way.
+    try:
+        body = FeedCreate(
+            url=args.url,
+            section=args.section,
+            keywords=args.keyword or [],
+            url_patterns=args.url_pattern or [],
+            interval=args.interval,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "feed"
+        raise InvalidRequest(f"{where}: {first['msg']}") from None
+    async with session_scope(state.sessionmaker) as session:
+        feed = await feeds.add_feed(
+            session,
+            url=body.url,
+            section=body.section,
+            keywords=body.keywords,
+            url_patterns=body.url_patterns,
+            interval=body.interval or state.settings.feed_interval,
+        )
+    print(f"added feed {feed.id}: {feed.url}")
+    return 0
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None or value == "" else str(value).replace("\t", " ")
+
+
+async def _list(state: AppState, args: argparse.Namespace) -> int:
+    async with session_scope(state.sessionmaker) as session:
+        rows = [feed_read(feed) for feed in await feeds.list_feeds(session)]
+    if args.format == "json":
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    print("id\tsection\tinterval\tlast_pulled\tnew\tduplicates\tfiltered\tfailed\turl\terror")
+    for r in rows:
+        pulled = r.last_pulled_at.isoformat(timespec="seconds") if r.last_pulled_at else None
+        error = (r.last_error or "").replace("\n", " ")[:200]
+        cells = [r.id, r.section, r.interval, pulled, r.items_new, r.items_duplicate]
+        cells += [r.items_filtered, r.items_failed, r.url, error]
+        print("\t".join(_cell(c) for c in cells))
+    return 0
+
+
+async def _remove(state: AppState, args: argparse.Namespace) -> int:
+    async with session_scope(state.sessionmaker) as session:
+        await feeds.remove_feed(session, args.id)
+    print(f"removed feed {args.id}")
+    return 0
+
+
+async def _pull(state: AppState, args: argparse.Namespace) -> int:
+    # With the in-process queue this process runs the jobs (and takes none a server left:
+    # resume=False); with Redis the workers run them and this process waits for them.
+    await start_jobs(state, resume=False)
+    try:
+        with _progress_bar() as bar:
+            pulls = await pull_feeds_now(state, ids=args.ids or None, force=args.force)
+            tally = await feeds.follow_pulls(
+                state.sessionmaker, [job for _, job in pulls], progress=_BarProgress(bar)
+            )
+    finally:
+        await stop_jobs()
+    for url, problem in tally.problems:
+        kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
+        sys.stderr.write(f"secdigest: {url}: {kind}: {problem.get('detail', '')}\n")
+    print(tally.line())
+    return 1 if tally.failures else 0
+
+
+_ACTIONS = {"add": _add, "list": _list, "remove": _remove, "pull": _pull}
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one `feeds` action with the service's clients."""
+
+    state = AppState.open(settings)
+    try:
+        return await _ACTIONS[args.feeds_command](state, args)
+    except SecdigestError as exc:
+        _fail(exc)
+        return 1
+    finally:
+        await state.close()

@@ -1,0 +1,105 @@
+"""Feed subscriptions: add, list, remove, and pull now."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.deps import SessionDep, SettingsDep, StateDep
+from app.errors import PROBLEM_JSON
+from app.jobs import pull_feeds_now
+from app.schemas.feeds import (
+    FeedCreate,
+    FeedListRead,
+    FeedPullRequest,
+    FeedRead,
+    PullsStarted,
+    PullStarted,
+    PullTallyRead,
+    feed_read,
+    pull_tally_read,
+)
+from app.services import feeds
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "not-found", **_PROBLEM}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        400: {"description": "fetch-blocked (scheme, credentials)", **_PROBLEM},
+        409: {"description": "conflict: already subscribed (`feed_id`)", **_PROBLEM},
+        422: {"description": "invalid-request", **_PROBLEM},
+    },
+)
+async def create_feed(
+    body: FeedCreate, session: SessionDep, settings: SettingsDep, response: Response
+) -> FeedRead:
+    """Subscribe to an RSS or Atom feed; it is due for a pull at once."""
+    feed = await feeds.add_feed(
+        session,
+        url=body.url,
+        section=body.section,
+        keywords=body.keywords,
+        url_patterns=body.url_patterns,
+        interval=body.interval or settings.feed_interval,
+    )
+    response.headers["Location"] = f"/feeds/{feed.id}"
+    return feed_read(feed)
+
+
+@router.get("")
+async def list_feeds(session: SessionDep) -> FeedListRead:
+    """Every subscription with its last pull, last error and counts."""
+    return FeedListRead(feeds=[feed_read(feed) for feed in await feeds.list_feeds(session)])
+
+
+@router.get("/{feed_id}", responses=_NOT_FOUND)
+async def get_feed(feed_id: int, session: SessionDep) -> FeedRead:
+    """One subscription."""
+    return feed_read(await feeds.get_feed(session, feed_id))
+
+
+@router.delete("/{feed_id}", status_code=204, response_class=Response, responses=_NOT_FOUND)
+async def delete_feed(feed_id: int, session: SessionDep) -> None:
+    """Unsubscribe; articles already pulled stay in their reports."""
+    await feeds.remove_feed(session, feed_id)
+
+
+@router.post(
+    "/pull",
+    status_code=202,
+    responses={
+        200: {"description": "With `?wait=true`: what the pull came to.", "model": PullTallyRead},
+        404: {"description": "not-found (an id in `ids`)", **_PROBLEM},
+    },
+)
+async def pull_feeds(
+    state: StateDep,
+    response: Response,
+    body: FeedPullRequest | None = None,
+    wait: Annotated[bool, Query(description="Answer when every item is done.")] = False,
+) -> PullsStarted | PullTallyRead:
+    """Pull the due feeds now (or those in `ids`; `force` ignores their interval).
+
+    Each feed's pull is a job (202, one per feed); it queues a summarize job per new item,
+    placed in today's report. Items already stored or queued are duplicates; an unchanged
+    feed (304) costs one request.
+    """
+    request = body or FeedPullRequest()
+    pulls = await pull_feeds_now(state, ids=request.ids, force=request.force)
+    if wait:
+        response.status_code = 200
+        tally = await feeds.follow_pulls(state.sessionmaker, [job for _, job in pulls])
+        return pull_tally_read(tally)
+    return PullsStarted(
+        pulls=[
+            PullStarted(feed_id=feed_id, job_id=job_id, location=f"/jobs/{job_id}")
+            for feed_id, job_id in pulls
+        ]
+    )
