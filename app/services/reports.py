@@ -171,14 +171,18 @@ async def _locked_report(session: AsyncSession, day: date) -> Report:
     Placing compares an article with the day's items: two placements at once (workers on
     PostgreSQL) must not both miss each other and add the same story twice.
     """
-    await get_or_create_report(session, day)
     await session.flush()  # populate_existing would overwrite unflushed changes
-    report = await session.scalar(
+    locked = (
         select(Report)
         .where(Report.day == day)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    # One read of the items in the usual case (the writer lock is held while they load).
+    report = await session.scalar(locked)
+    if report is None:
+        await get_or_create_report(session, day)
+        report = await session.scalar(locked)
     assert report is not None  # created above, in this transaction
     return report
 
