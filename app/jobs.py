@@ -71,12 +71,16 @@ def accept_jobs() -> None:
 
 async def run_job(state: AppState, job_id: str) -> None:
     """Run one job to its end; a job another worker holds (or that is done) is left alone."""
-    if _stopping.is_set():
-        return
     task = asyncio.current_task()
     if task is not None:
         _running.add(task)
         task.add_done_callback(_running.discard)
+    async with state.limits.job():
+        if not _stopping.is_set():
+            await _run_job(state, job_id)
+
+
+async def _run_job(state: AppState, job_id: str) -> None:
     async with session_scope(state.sessionmaker) as session:
         if not await jobs.claim_job(session, job_id):
             return

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = AppState.open(settings)
+        state = AppState.open(settings, warm=True)
         app.state.secdigest = state
         await start_jobs(state)
         try:

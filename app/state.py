@@ -36,20 +36,29 @@ class AppState:
         return Tools(self.http, self.summarizer, self.fetch_policy, self.benign, self.limits)
 
     @classmethod
-    def open(cls, settings: Settings) -> AppState:
-        """Create every client from the settings (no I/O happens until first use)."""
+    def open(cls, settings: Settings, *, warm: bool = False) -> AppState:
+        """Create every client from the settings (no I/O happens until first use).
+
+        `warm` builds the summary engine now: a server or a worker should not block its
+        event loop for the model client's setup in the middle of its first jobs (heartbeats
+        would stall); a CLI command that may summarize nothing builds it only if needed.
+        """
         engine = create_engine(settings.database_url)
         limits = Limits(
             fetches=settings.fetch_concurrency,
             per_host=settings.fetch_per_host,
             model_calls=settings.llm_concurrency,
         )
-        return cls(
+        state = cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             http=new_http_client(user_agent=settings.user_agent, timeout=settings.fetch_timeout),
-            summarizer=BoundedEngine(build_engine(settings), limits),
+            summarizer=BoundedEngine(
+                lambda: build_engine(settings),
+                limits,
+                name="llm" if settings.llm_configured else "offline",
+            ),
             fetch_policy=FetchPolicy(
                 allow=AllowList.parse(settings.fetch_allow),
                 timeout=settings.fetch_timeout,
@@ -60,9 +69,13 @@ class AppState:
             benign=BenignList.with_defaults(settings.ioc_benign),
             limits=limits,
         )
+        if warm:
+            _ = state.summarizer.inner
+        return state
 
     async def close(self) -> None:
         """Close the HTTP client and the database pool."""
         await self.http.aclose()
-        await close_engine(self.summarizer.inner)
+        if self.summarizer.built is not None:
+            await close_engine(self.summarizer.built)
         await self.engine.dispose()

@@ -38,7 +38,7 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
     """Consume the queue until SIGTERM or SIGINT."""
     if isinstance(broker, InMemoryBroker):
         raise SystemExit("secdigest worker needs SECDIGEST_BROKER_URL (e.g. redis://host:6379/0)")
-    state = AppState.open(settings)
+    state = AppState.open(settings, warm=True)
     broker.state.secdigest = state
     broker.is_worker_process = True
     accept_jobs()
@@ -47,9 +47,7 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    receiver = asyncio.create_task(
-        run_receiver_task(broker, max_async_tasks=2 * settings.fetch_concurrency)
-    )
+    receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=state.limits.jobs))
     background = [asyncio.create_task(_maintenance(state))]
     if settings.feed_schedule:
         background.append(asyncio.create_task(schedule_feeds(state)))

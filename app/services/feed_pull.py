@@ -199,12 +199,13 @@ def _record(
     feed: Feed, outcome: FeedPullOutcome, page: FetchedPage | None, parsed: ParsedFeed | None
 ) -> None:
     """Write how the pull went onto the feed row."""
-    feed.pulls += 1
+    # Counters are added to in SQL: item jobs of earlier pulls may count failures meanwhile.
+    feed.pulls = Feed.pulls + 1
     feed.last_pulled_at = utcnow()
-    feed.items_new += len(outcome.item_jobs)
-    feed.items_duplicate += outcome.duplicates
-    feed.items_filtered += outcome.filtered
-    feed.items_failed += len(outcome.failed_items)
+    feed.items_new = Feed.items_new + len(outcome.item_jobs)
+    feed.items_duplicate = Feed.items_duplicate + outcome.duplicates
+    feed.items_filtered = Feed.items_filtered + outcome.filtered
+    feed.items_failed = Feed.items_failed + len(outcome.failed_items)
     if parsed is not None and parsed.title:
         feed.title = parsed.title[:1000]
     problem = outcome.problem or (

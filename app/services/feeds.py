@@ -136,14 +136,15 @@ async def note_item_failure(
     """An item job of the feed failed: count it, show it as the feed's last error, and,
     when another try may succeed, make the next pull unconditional (a 304 would hide the
     item from the retry)."""
-    feed = await session.get(Feed, feed_id)
-    if feed is None:
-        return
-    feed.items_failed += 1
     kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
-    feed.last_error = f"item {url}: {kind}: {problem.get('detail', '')}"[:2000]
+    values: dict[str, Any] = {
+        # Counted in SQL: item jobs of one feed fail at once in several workers.
+        "items_failed": Feed.items_failed + 1,
+        "last_error": f"item {url}: {kind}: {problem.get('detail', '')}"[:2000],
+    }
     if retry:
-        feed.etag = feed.last_modified = None
+        values |= {"etag": None, "last_modified": None}
+    await session.execute(update(Feed).where(Feed.id == feed_id).values(**values))
 
 
 class PullProgress(Protocol):

@@ -11,7 +11,7 @@ runs at the model bound, not at the per-host bound.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
@@ -28,6 +28,11 @@ class Limits:
         self._fetches = asyncio.Semaphore(fetches)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._model_calls = asyncio.Semaphore(model_calls)
+        # Jobs at once: enough to keep every fetch and model slot busy with work ready
+        # behind it, few enough that a pull of 200 items does not start 200 jobs that
+        # then queue for the database.
+        self.jobs = 2 * max(fetches, model_calls)
+        self._jobs = asyncio.Semaphore(self.jobs)
 
     @asynccontextmanager
     async def fetch(self, url: str) -> AsyncIterator[None]:
@@ -41,6 +46,12 @@ class Limits:
             yield
 
     @asynccontextmanager
+    async def job(self) -> AsyncIterator[None]:
+        """Hold a job slot (the in-process queue starts a task per message at once)."""
+        async with self._jobs:
+            yield
+
+    @asynccontextmanager
     async def model_call(self) -> AsyncIterator[None]:
         """Hold a model-call slot."""
         async with self._model_calls:
@@ -48,12 +59,29 @@ class Limits:
 
 
 class BoundedEngine:
-    """A summary engine whose calls wait for a model slot of the process's limits."""
+    """A summary engine whose calls wait for a model slot of the process's limits.
 
-    def __init__(self, inner: SummaryEngine, limits: Limits) -> None:
-        self.inner = inner
+    The engine is built at its first use: a command that summarizes nothing (a pull of
+    unchanged feeds) does not pay for importing and setting up the model client.
+    """
+
+    def __init__(self, build: Callable[[], SummaryEngine], limits: Limits, *, name: str) -> None:
+        self._build = build
+        self._inner: SummaryEngine | None = None
         self._limits = limits
-        self.name = inner.name
+        self.name = name
+
+    @property
+    def inner(self) -> SummaryEngine:
+        """The engine itself (built now if it was not yet)."""
+        if self._inner is None:
+            self._inner = self._build()
+        return self._inner
+
+    @property
+    def built(self) -> SummaryEngine | None:
+        """The engine if it has been built (what there is to close)."""
+        return self._inner
 
     @property
     def model(self) -> str | None:
