@@ -1,16 +1,23 @@
-"""Daily reports: list, read (JSON or Markdown), import from Markdown."""
+"""Daily reports: list, read (JSON or Markdown), import from Markdown, curate items."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, read_body_capped
+from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep, read_body_capped
 from app.errors import PROBLEM_JSON, InvalidRequest, UnsupportedMediaType
+from app.schemas.curation import (
+    ArticleItemCreate,
+    CuratedItemRead,
+    ItemCreate,
+    ItemPatch,
+    curated_item_read,
+)
 from app.schemas.reports import ReportListRead, ReportRead, ReportSummaryRead, report_read
-from app.services import reports
+from app.services import curation, reports
 from app.services.markdown import labels_for, parse_digest, render_digest
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -103,3 +110,107 @@ async def put_report(
         labels_for(language, settings.model_recommendations_label),
         language,
     )
+
+
+_ITEM_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not-found: no report that day, or no such item", **_PROBLEM},
+    422: {"description": "invalid-request", **_PROBLEM},
+}
+
+
+@router.post(
+    "/{day}/items",
+    status_code=201,
+    responses={
+        **_ITEM_ERRORS,
+        200: {"description": "the same story was already an entry: the URL joined its sources"},
+        400: {"description": "fetch-blocked", **_PROBLEM},
+        409: {"description": "conflict: the URL is already in that report (`item_id`)", **_PROBLEM},
+        502: {"description": "fetch-failed, fetch-too-large", **_PROBLEM},
+        504: {"description": "fetch-timeout", **_PROBLEM},
+    },
+)
+async def add_item(
+    day: str,
+    body: Annotated[
+        ItemCreate,
+        Body(
+            openapi_examples={
+                "article": {"value": {"url": "https://example.com/news/1", "section": "tools"}},
+                "link": {
+                    "value": {
+                        "kind": "link",
+                        "title": "An incident",
+                        "url": "https://example.jp/1",
+                        "section": "japan_incidents",
+                    }
+                },
+            }
+        ),
+    ],
+    session: SessionDep,
+    tools: ToolsDep,
+    settings: SettingsDep,
+    response: Response,
+) -> CuratedItemRead:
+    """Add an item to a day's report: a URL summarized into a section, or a link.
+
+    A link in an article section is listed there as a `- [title](url)` line too. A URL
+    whose story is already an entry (another site's article) joins that entry as a source:
+    200 with that entry instead of 201.
+    """
+    resolved = await reports.resolve_day(session, day, settings.tz)
+    if isinstance(body, ArticleItemCreate):
+        added = await curation.add_article(
+            session,
+            tools,
+            url=body.url,
+            placement=body.placement(resolved, settings.lang),
+            position=body.position,
+        )
+        item = added.item
+        if not added.created:
+            response.status_code = 200  # merged into the entry of the same story
+    else:
+        item = await curation.add_link(
+            session,
+            day=resolved,
+            title=body.title,
+            url=body.url,
+            section=body.section,
+            position=body.position,
+        )
+    response.headers["Location"] = f"/reports/{resolved.isoformat()}/items/{item.id}"
+    return curated_item_read(item, resolved)
+
+
+@router.get("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
+async def get_item(
+    day: str, item_id: int, session: SessionDep, settings: SettingsDep
+) -> CuratedItemRead:
+    """One item of a day's report."""
+    resolved = await reports.resolve_day(session, day, settings.tz)
+    item = await curation.get_item(session, day=resolved, item_id=item_id)
+    return curated_item_read(item, resolved)
+
+
+@router.patch("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
+async def edit_item(
+    day: str, item_id: int, body: ItemPatch, session: SessionDep, settings: SettingsDep
+) -> CuratedItemRead:
+    """Edit an item's text, move it to another section or place; the others shift.
+
+    IOCs can only be removed (`iocs` lists those to keep), never added: they are evidence.
+    """
+    resolved = await reports.resolve_day(session, day, settings.tz)
+    item = await curation.edit_item(session, day=resolved, item_id=item_id, edit=body.edit())
+    return curated_item_read(item, resolved)
+
+
+@router.delete(
+    "/{day}/items/{item_id}", status_code=204, response_class=Response, responses=_ITEM_ERRORS
+)
+async def delete_item(day: str, item_id: int, session: SessionDep, settings: SettingsDep) -> None:
+    """Remove an item from the report; the others of its section close the gap."""
+    resolved = await reports.resolve_day(session, day, settings.tz)
+    await curation.remove_item(session, day=resolved, item_id=item_id)
