@@ -8,6 +8,7 @@ pipeline, stores the answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -270,7 +271,11 @@ async def stop_jobs(grace: float = 30.0) -> None:
     """Let running jobs finish (up to `grace` seconds), then stop the queue."""
     global _schedule  # noqa: PLW0603
     if _schedule is not None:
+        # Awaited, not only cancelled: a pull cut mid-query must give its connection back
+        # before the caller disposes of the engine.
         _schedule.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await _schedule
         _schedule = None
     refuse_new_jobs()
     if _running:
