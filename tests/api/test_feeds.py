@@ -14,7 +14,8 @@ from app.db import session_scope
 from app.models import Job
 from app.services import feeds
 from app.services.sections import Section
-from tests.support.site import FixtureSite
+from tests.api.test_dedupe import _page as article_page
+from tests.support.site import FixtureSite, Route, SiteServer
 
 NEWS = "/feeds/news.rss"
 ARTICLES = {
@@ -298,3 +299,37 @@ async def test_an_item_already_queued_is_not_queued_again(
         after = await session.scalar(select(func.count(Job.id)))
     assert tally["new"] == 0
     assert after == before + 1  # the feed-pull job only
+
+
+def _rss(*links: str) -> Route:
+    items = "".join(f"<item><title>Story</title><link>{link}</link></item>" for link in links)
+    body = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
+    return Route(body=body.encode(), content_type="application/rss+xml")
+
+
+async def test_one_story_in_two_sites_feeds_is_one_entry_with_two_links(
+    client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    story_a, story_b = "/feed-dedupe/halvorsen.html", "/2026/12/akira-halvorsen/"
+    other_routes = {story_b: article_page("hospital-ransomware-b"), "/rss": _rss(story_b)}
+    added = {story_a: article_page("hospital-ransomware-a"), "/feed-dedupe/rss": _rss(story_a)}
+    site.routes.update(added)
+    try:
+        with SiteServer(other_routes) as other:
+            await subscribe(client, site.url("/feed-dedupe/rss"), section="daily_news")
+            await subscribe(client, other.url("/rss"), section="daily_news")
+
+            tally = await pull(client)
+
+            (item,) = items_of(await report_of(client), "daily_news")
+            assert tally["new"] == 2  # two articles stored...
+            # ...in one entry, each site's link in it, in the JSON and the Markdown.
+            links = {site.url(story_a), other.url(story_b)}
+            assert {source["url"] for source in item["sources"]} == links
+            markdown = (
+                await client.get("/reports/today", headers={"Accept": "text/markdown"})
+            ).text
+            assert all(f"\n{link}\n" in markdown for link in links)
+    finally:
+        for path in added:
+            site.routes.pop(path, None)
