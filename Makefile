@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_DIR ?= ../shared/bench
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize
+.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-iocs bench-extract bench-summarize ## every benchmark against its peers (BENCH_DIR=../shared/bench)
+bench: bench-iocs bench-extract bench-summarize bench-feeds ## every benchmark against its peers (BENCH_DIR=../shared/bench)
 
 bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
 	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
@@ -44,6 +44,9 @@ bench-extract: $(BENCH_STAMP) ## article extraction: ours vs trafilatura and rea
 
 bench-summarize: $(BENCH_STAMP) ## offline summaries: ours vs lead-k, TextRank, LexRank (ROUGE)
 	$(BIN)/python bench/summarize.py --shared $(BENCH_DIR)
+
+bench-feeds: install ## feed pulls: 200 items, a 1 s model, concurrency 8; in-process and two Redis workers
+	$(BIN)/python bench/feeds.py
 
 format: install
 	$(BIN)/ruff format .
