@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -16,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.db import session_scope
 from app.errors import InvalidRequest, SecdigestError
-from app.jobs import pull_feeds_now, start_jobs, stop_jobs
+from app.jobs import pull_feeds_now, resume_unfinished, start_jobs, stop_jobs
 from app.schemas.feeds import FeedCreate, feed_read
 from app.services import feeds
 from app.settings import Settings
@@ -109,9 +110,12 @@ async def _remove(state: AppState, args: argparse.Namespace) -> int:
 
 
 async def _pull(state: AppState, args: argparse.Namespace) -> int:
-    # With the in-process queue this process runs the jobs (and takes none a server left:
-    # resume=False); with Redis the workers run them and this process waits for them.
+    # With the in-process queue this process runs the jobs; with Redis the workers run them
+    # and this process waits for them. resume=False: a job marked running may be a server's.
     await start_jobs(state, resume=False)
+    # Work an earlier run left (a pull cut by Ctrl-C) is taken up again; jobs of a server
+    # running beside us are left to it unless their heartbeat stopped.
+    await resume_unfinished(state, stale_after=timedelta(seconds=state.settings.job_stale_after))
     try:
         with _progress_bar() as bar:
             pulls = await pull_feeds_now(state, ids=args.ids or None, force=args.force)

@@ -3,6 +3,7 @@ with SIGKILL mid-pull, scheduled pulls shared between workers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -16,11 +17,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import pytest
+from sqlalchemy import update
 
+from app.db import create_engine, create_sessionmaker, session_scope
+from app.models import Job
+from app.services import jobs
 from tests.support.model_server import ModelServer, ok
 from tests.support.processes import ROOT, SECDIGEST, cli_env, run_cli
 from tests.support.site import FixtureSite
@@ -223,3 +229,36 @@ def test_scheduled_pulls_happen_once_per_interval_across_workers(
     assert query(env, "SELECT pulls FROM feeds") == [(1,), (1,)]
     assert query(env, "SELECT COUNT(*) FROM jobs WHERE kind = 'feed_pull'") == [(2,)]
     assert slow_model.calls == 4
+
+
+def test_a_pull_takes_up_item_jobs_an_interrupted_pull_left_pending(
+    tmp_path: Path, site: FixtureSite
+) -> None:
+    env = cli_env(tmp_path, SECDIGEST_JOB_STALE_AFTER="1")
+    assert run_cli(["migrate"], env).returncode == 0
+    url = site.url("/feed-articles/router-botnet.html")
+    asyncio.run(_leave_pending_job(env["SECDIGEST_DATABASE_URL"], url))
+
+    pulled = run_cli(["feeds", "pull"], env)  # no feed is due: only the leftover runs
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert counts(pulled.stdout)[:2] == (0, 0)
+    assert item_jobs(env) == [("succeeded", 1)]
+    assert query(env, "SELECT url FROM articles") == [(url,)]
+
+
+async def _leave_pending_job(database_url: str, url: str) -> None:
+    """A summarize job as a pull killed after queueing it leaves it: pending, long ago."""
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            job = await jobs.create_job(
+                session, kind="summarize", payload={"request": {"url": url, "lang": "en"}}
+            )
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id)
+                .values(updated_at=datetime(2026, 1, 1, tzinfo=UTC))
+            )
+    finally:
+        await engine.dispose()
