@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.db import session_scope
-from app.errors import InvalidRequest, SecdigestError
+from app.errors import InvalidRequest, SecdigestError, problem_slug
 from app.jobs import pull_feeds_now, resume_unfinished, start_jobs, stop_jobs
 from app.schemas.feeds import FeedCreate, feed_read
 from app.services import feeds
@@ -116,6 +116,9 @@ async def _pull(state: AppState, args: argparse.Namespace) -> int:
     # Work an earlier run left (a pull cut by Ctrl-C) is taken up again; jobs of a server
     # running beside us are left to it unless their heartbeat stopped.
     await resume_unfinished(state, stale_after=timedelta(seconds=state.settings.job_stale_after))
+    if state.settings.broker_url:
+        # Nothing here runs the jobs: without a worker the bar would wait forever, silently.
+        sys.stderr.write("secdigest: the pull runs on `secdigest worker` processes (Redis)\n")
     try:
         with _progress_bar() as bar:
             pulls = await pull_feeds_now(state, ids=args.ids or None, force=args.force)
@@ -125,8 +128,9 @@ async def _pull(state: AppState, args: argparse.Namespace) -> int:
     finally:
         await stop_jobs()
     for url, problem in tally.problems:
-        kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
-        sys.stderr.write(f"secdigest: {url}: {kind}: {problem.get('detail', '')}\n")
+        sys.stderr.write(
+            f"secdigest: {url}: {problem_slug(problem)}: {problem.get('detail', '')}\n"
+        )
     print(tally.line())
     return 1 if tally.failures else 0
 

@@ -123,6 +123,11 @@ def problem_dict(error: SecdigestError) -> dict[str, Any]:
     }
 
 
+def problem_slug(problem: dict[str, Any]) -> str:
+    """The short name of a stored problem (`fetch-blocked` for `/problems/fetch-blocked`)."""
+    return str(problem.get("type", "")).rsplit("/", 1)[-1]
+
+
 def problem_response(
     status: int,
     slug: str,

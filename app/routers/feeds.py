@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -75,7 +76,7 @@ async def delete_feed(feed_id: int, session: SessionDep) -> None:
     "/pull",
     status_code=202,
     responses={
-        200: {"description": "With `?wait=true`: what the pull came to.", "model": PullTallyRead},
+        200: {"description": "With `?wait=N`: what the pull came to.", "model": PullTallyRead},
         404: {"description": "not-found (an id in `ids`)", **_PROBLEM},
     },
 )
@@ -83,7 +84,15 @@ async def pull_feeds(
     state: StateDep,
     response: Response,
     body: FeedPullRequest | None = None,
-    wait: Annotated[bool, Query(description="Answer when every item is done.")] = False,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=300,
+            description="Seconds to wait for every item to be done (then 200 with the "
+            "counts); past them, or with 0, 202 with the jobs, which go on.",
+        ),
+    ] = 0,
 ) -> PullsStarted | PullTallyRead:
     """Pull the due feeds now (or those in `ids`; `force` ignores their interval).
 
@@ -94,9 +103,14 @@ async def pull_feeds(
     request = body or FeedPullRequest()
     pulls = await pull_feeds_now(state, ids=request.ids, force=request.force)
     if wait:
-        response.status_code = 200
-        tally = await feeds.follow_pulls(state.sessionmaker, [job for _, job in pulls])
-        return pull_tally_read(tally)
+        try:
+            async with asyncio.timeout(wait):
+                tally = await feeds.follow_pulls(state.sessionmaker, [job for _, job in pulls])
+        except TimeoutError:
+            pass  # the jobs go on; the caller polls them
+        else:
+            response.status_code = 200
+            return pull_tally_read(tally)
     return PullsStarted(
         pulls=[
             PullStarted(feed_id=feed_id, job_id=job_id, location=f"/jobs/{job_id}")

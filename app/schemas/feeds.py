@@ -129,7 +129,7 @@ class PullProblem(BaseModel):
 
 
 class PullTallyRead(BaseModel):
-    """What a pull came to once its jobs finished (`?wait=true`)."""
+    """What a pull came to once its jobs finished (`?wait=N`)."""
 
     feeds: int = Field(description="Feeds pulled (due, or named).")
     new: int = Field(description="Items summarized and placed in the report.")

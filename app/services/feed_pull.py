@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import close_transaction
-from app.errors import FetchFailed, FetchTimeout, SecdigestError, problem_dict
+from app.errors import FetchFailed, FetchTimeout, SecdigestError, problem_dict, problem_slug
 from app.models import Article, Feed, Job
 from app.models.types import utcnow
 from app.services import jobs, pipeline
@@ -73,7 +73,7 @@ def retryable(problem: dict[str, Any] | None) -> bool:
     may answer then. A refused address, a 404 or a page without an article will not."""
     if not problem:
         return False
-    kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
+    kind = problem_slug(problem)
     if kind == FetchTimeout.slug:
         return True
     if kind == FetchFailed.slug:
@@ -212,9 +212,7 @@ def _record(
         outcome.failed_items[-1]["problem"] if outcome.failed_items else None
     )
     feed.last_error = (
-        None
-        if problem is None
-        else f"{problem['type'].rsplit('/', 1)[-1]}: {problem['detail']}"[:2000]
+        None if problem is None else f"{problem_slug(problem)}: {problem.get('detail', '')}"[:2000]
     )
     if page is not None and outcome.status != "failed":
         # A 304 may carry fresher validators; otherwise the stored ones stay.

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import session_scope
-from app.errors import NotFound, SecdigestError
+from app.errors import NotFound, SecdigestError, problem_slug
 from app.models import Feed, Job
 from app.models.types import utcnow
 from app.services.jobs import FINISHED
@@ -136,7 +136,7 @@ async def note_item_failure(
     """An item job of the feed failed: count it, show it as the feed's last error, and,
     when another try may succeed, make the next pull unconditional (a 304 would hide the
     item from the retry)."""
-    kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
+    kind = problem_slug(problem)
     values: dict[str, Any] = {
         # Counted in SQL: item jobs of one feed fail at once in several workers.
         "items_failed": Feed.items_failed + 1,

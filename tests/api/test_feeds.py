@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -32,7 +33,7 @@ async def subscribe(client: httpx.AsyncClient, url: str, **fields: Any) -> dict[
 
 
 async def pull(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
-    response = await client.post("/feeds/pull?wait=true", json=body or None)
+    response = await client.post("/feeds/pull?wait=60", json=body or None)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -285,20 +286,44 @@ async def test_two_pullers_at_once_take_a_due_feed_once(
     assert sorted([len(first), len(second)]) == [0, 1]
 
 
-async def test_an_item_already_queued_is_not_queued_again(
+async def test_an_item_seen_before_is_not_queued_again_when_the_feed_is_read_again(
     app: FastAPI, client: httpx.AsyncClient, site: FixtureSite
 ) -> None:
-    await subscribe(client, site.url(NEWS))
+    # malformed.rss sends no validators: the second pull reads and parses it in full.
+    await subscribe(client, site.url("/feeds/malformed.rss"))
     await pull(client)
     async with session_scope(app.state.secdigest.sessionmaker) as session:
         before = await session.scalar(select(func.count(Job.id)))
 
-    tally = await pull(client, force=True)  # 304: nothing parsed, nothing queued
+    tally = await pull(client, force=True)
 
     async with session_scope(app.state.secdigest.sessionmaker) as session:
         after = await session.scalar(select(func.count(Job.id)))
-    assert tally["new"] == 0
+    assert (tally["new"], tally["duplicates"]) == (0, 1)
     assert after == before + 1  # the feed-pull job only
+    assert site.statuses["/feeds/malformed.rss"][-1] == 200
+
+
+async def test_a_pull_longer_than_the_wait_answers_202_and_goes_on(
+    client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    slow = "/feed-slow/story.html"
+    site.routes[slow] = replace(site.routes["/feed-articles/phishing-kit.html"], delay=1.5)
+    site.routes["/feed-slow/rss"] = _rss(slow)
+    try:
+        await subscribe(client, site.url("/feed-slow/rss"))
+
+        response = await client.post("/feeds/pull?wait=0.3")
+
+        assert response.status_code == 202
+        (started,) = response.json()["pulls"]
+        done = (await client.get(f"{started['location']}?wait=20")).json()
+        (item_job,) = done["result"]["item_jobs"]
+        item = (await client.get(f"/jobs/{item_job}?wait=20")).json()
+        assert item["status"] == "succeeded"
+    finally:
+        site.routes.pop(slow, None)
+        site.routes.pop("/feed-slow/rss", None)
 
 
 def _rss(*links: str) -> Route:
