@@ -13,7 +13,12 @@ from app.services.markdown.escape import unescape_text
 from app.services.markdown.labels import LABELS
 from app.services.sections import Section
 
-_LINK = re.compile(r"^- \[(?P<title>(?:\\.|[^\]\\])*)\]\((?P<url>[^\s)]*)\)\s*$")
+# A link title may hold balanced brackets: the defanged indicators of its text (`evil[.]com`).
+# The three alternatives never match the same character, so a hostile line cannot make the
+# expression backtrack.
+_LINK = re.compile(
+    r"^- \[(?P<title>(?:\\.|\[(?:\\.|[^\[\]\\])*\]|[^\[\]\\])*)\]\((?P<url>[^\s)]*)\)\s*$"
+)
 _SOURCE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _ENTRY = re.compile(r"^(?: {4}|\t)- ?(?P<text>.*)$")
 _LIST_COUNT = 5
@@ -68,7 +73,8 @@ class _OpenArticle:
         return self.item
 
 
-def _parse_ioc(line: str) -> DigestIoc:
+def _parse_ioc(escaped: str) -> DigestIoc:
+    line = unescape_text(escaped)
     found = find_iocs(line)
     if len(found) >= 1 and found[0].raw.strip() == line.strip():
         return DigestIoc(type=found[0].type.value, value=found[0].value, defanged=line)

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from app.services.digest import Digest, DigestItem, ItemKind
 from app.services.iocs import defang_text
-from app.services.markdown.escape import escape_text, escape_url, fold_whitespace
+from app.services.markdown.escape import escape_text, escape_url, guard_line_start
 from app.services.markdown.labels import Labels
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -47,14 +47,15 @@ class _SectionView:
 
 
 def _text(value: str) -> str:
-    # Escape first (structure), then defang (no live indicator anywhere in the report).
-    return defang_text(escape_text(value))
+    # Escape first (structure), then defang (no live indicator anywhere in the report),
+    # then make sure that defanging did not leave a `[` where a definition could start.
+    return guard_line_start(defang_text(escape_text(value)))
 
 
 def _ioc_line(defanged: str) -> str:
-    # Display forms are produced by the IOC engine and carry intended brackets
-    # (`evil[.]com`); only the line structure needs protecting here.
-    return defang_text(fold_whitespace(defanged))
+    # Display forms carry intended brackets (`evil[.]com`), which escape_text leaves as
+    # they are; anything else (an imported line, an `other` value) is outside text too.
+    return _text(defanged)
 
 
 def _item_view(item: DigestItem, labels: Labels) -> _ItemView:
@@ -94,7 +95,7 @@ def render_digest(digest: Digest, labels: Labels) -> str:
         for section, items in digest.by_section()
     ]
     return _template("digest.md.j2").render(
-        title=escape_text(digest.title),
+        title=_text(digest.title),
         sections=sections,
         empty_section=labels.empty_section,
     )
