@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     # Added after (so outside) the idempotency replay: a stored answer is never replayed to
     # a request that has not passed the key check.
-    install_security(app, rate_limit=settings.rate_limit)
+    install_security(app, rate_limit=settings.rate_limit, auth_fail_limit=settings.auth_fail_limit)
     # Outermost: every answer, refusals included, carries a request id and is logged once;
     # an oversized body is refused before anything reads it.
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

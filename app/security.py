@@ -131,9 +131,12 @@ def _credential(scope: Scope) -> str | None:
 class SecurityMiddleware:
     """Authenticate, authorize by scope and rate-limit every request outside OPEN_PATHS."""
 
-    def __init__(self, app: ASGIApp, *, rate_limit: str) -> None:
+    def __init__(self, app: ASGIApp, *, rate_limit: str, auth_fail_limit: str) -> None:
         self.app = app
         self.item: RateLimitItem = parse(rate_limit)
+        # A bucket of its own: failures are counted per address, and only failing requests
+        # ever look at it, so junk from a shared address cannot lock out a valid key.
+        self.fail_item: RateLimitItem = parse(auth_fail_limit)
         # In memory, per process: with N worker processes a client gets N times the limit.
         # Created on the first request so that its locks and expiry task belong to the
         # server's event loop.
@@ -165,10 +168,6 @@ class SecurityMiddleware:
         state: AppState = scope["app"].state.secdigest
         path = scope["path"]
         client = scope["client"][0] if scope.get("client") else None
-        # An address that keeps failing is stopped here, before the database is asked.
-        if not await self.limiter.test(self.item, "fail", str(client)):
-            log.info("rate.limited who=fail:%s path=%s", client, path)
-            return _RetryLater(self, ("fail", str(client)), path)
         presented = _credential(scope)
         if presented is None:
             return await self._anonymous(state, client, path)
@@ -185,7 +184,11 @@ class SecurityMiddleware:
                 path,
             )
             return await self._failed(client, path, "the API key is invalid or revoked")
-        scope.setdefault("state", {})["api_key"] = key.name  # for the access log
+        request_state = scope.setdefault("state", {})
+        request_state["api_key"] = key.name  # for the access log
+        # Who is calling, for what is scoped per caller (Idempotency-Key): the key's
+        # unique prefix; a request without a key (loopback-only mode) has none.
+        request_state["caller"] = f"key:{key.prefix}"
         limited = await self._limit(f"key:{key.prefix}", path)
         if limited is not None:
             return limited
@@ -220,8 +223,10 @@ class SecurityMiddleware:
         return await self._limit(f"addr:{client}", path)
 
     async def _failed(self, client: str | None, path: str, detail: str) -> Responder:
-        """A 401, counted against the address (see the check at the top of _check)."""
-        await self.limiter.hit(self.item, "fail", str(client))
+        """A 401 counted against the address; 429 once the address is past its failures."""
+        if not await self.limiter.hit(self.fail_item, "fail", str(client)):
+            log.info("rate.limited who=fail:%s path=%s", client, path)
+            return _RetryLater(self, self.fail_item, ("fail", str(client)), path)
         return problem_response(
             401,
             "unauthorized",
@@ -235,7 +240,7 @@ class SecurityMiddleware:
         if await self.limiter.hit(self.item, identity):
             return None
         log.info("rate.limited who=%s path=%s", identity, path)
-        return _RetryLater(self, (identity,), path)
+        return _RetryLater(self, self.item, (identity,), path)
 
     async def _touch(self, state: AppState, key_id: int) -> None:
         now = time.monotonic()
@@ -253,11 +258,17 @@ class SecurityMiddleware:
 class _RetryLater:
     """A 429 whose Retry-After is computed when it is sent (the window's next free slot)."""
 
-    def __init__(self, middleware: SecurityMiddleware, identity: tuple[str, ...], path: str):
-        self.middleware, self.identity, self.path = middleware, identity, path
+    def __init__(
+        self,
+        middleware: SecurityMiddleware,
+        item: RateLimitItem,
+        identity: tuple[str, ...],
+        path: str,
+    ) -> None:
+        self.middleware, self.item, self.identity, self.path = middleware, item, identity, path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        item = self.middleware.item
+        item = self.item
         stats = await self.middleware.limiter.get_window_stats(item, *self.identity)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         response = problem_response(
@@ -278,13 +289,17 @@ SECURITY_SCHEMES = {
 }
 
 
-def install_security(app: FastAPI, *, rate_limit: str) -> None:
+def install_security(app: FastAPI, *, rate_limit: str, auth_fail_limit: str) -> None:
     """Add the middleware (outermost so far) and document the keys in the OpenAPI."""
-    try:
-        parse(rate_limit)  # here, so that a bad value stops create_app, not a request
-    except ValueError as exc:
-        raise ValueError(f"SECDIGEST_RATE_LIMIT={rate_limit!r}: expected e.g. 120/minute") from exc
-    app.add_middleware(SecurityMiddleware, rate_limit=rate_limit)
+    for variable, value in (
+        ("SECDIGEST_RATE_LIMIT", rate_limit),
+        ("SECDIGEST_AUTH_FAIL_LIMIT", auth_fail_limit),
+    ):
+        try:
+            parse(value)  # here, so that a bad value stops create_app, not a request
+        except ValueError as exc:
+            raise ValueError(f"{variable}={value!r}: expected e.g. 120/minute") from exc
+    app.add_middleware(SecurityMiddleware, rate_limit=rate_limit, auth_fail_limit=auth_fail_limit)
     build_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:

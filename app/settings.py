@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=12 * 1024 * 1024, gt=0)
     # Requests per key (or per client address when no key is required), e.g. "120/minute".
     rate_limit: str = "120/minute"
+    # Failed authentications per client address (a wrong, revoked or missing key). Past it,
+    # that address's failing requests get 429 instead of 401; a valid key is never refused
+    # by this bucket (behind a reverse proxy every client shares one address).
+    auth_fail_limit: str = "30/minute"
     user_agent: str = "secdigest/0.1 (+https://github.com/secdigest)"
 
     # Jobs: unset, an in-process queue; redis://... for worker processes (secdigest worker).

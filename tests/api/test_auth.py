@@ -50,16 +50,20 @@ def _remote(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://secdigest.test")
 
 
-LimitedApp = Callable[[str], AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
+LimitedApp = Callable[..., AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient]]]
 
 
 @pytest.fixture
 def limited(settings: Settings) -> LimitedApp:
-    """An app (and a loopback client) with its own rate limit, e.g. "3/minute"."""
+    """An app (and a loopback client) with its own rate limits, e.g. "3/minute"."""
 
     @asynccontextmanager
-    async def make(rate: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-        application = create_app(settings.model_copy(update={"rate_limit": rate}))
+    async def make(
+        rate: str, fail_rate: str = "100000/minute"
+    ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+        application = create_app(
+            settings.model_copy(update={"rate_limit": rate, "auth_fail_limit": fail_rate})
+        )
         async with application.router.lifespan_context(application):
             await empty_all_tables(application.state.secdigest.engine)
             transport = httpx.ASGITransport(app=application)
@@ -247,13 +251,36 @@ async def test_without_keys_the_limit_is_per_client_address(limited: LimitedApp)
 async def test_an_address_failing_to_authenticate_is_slowed_down(
     limited: LimitedApp, headers: dict[str, str]
 ) -> None:
-    async with limited("2/minute") as (app, client):
+    async with limited("100/minute", fail_rate="2/minute") as (app, client):
         await _create(app, "soar", "write")
         statuses = [(await client.get("/reports", headers=headers)).status_code for _ in range(3)]
         assert statuses == [401, 401, 429]
         assert int((await client.get("/reports")).headers["retry-after"]) >= 1
 
 
-def test_a_bad_rate_limit_stops_the_app_at_creation(settings: Settings) -> None:
-    with pytest.raises(ValueError, match="SECDIGEST_RATE_LIMIT"):
-        create_app(settings.model_copy(update={"rate_limit": "lots"}))
+async def test_failed_logins_from_an_address_never_lock_out_a_valid_key(
+    limited: LimitedApp,
+) -> None:
+    # Behind a reverse proxy every client has the proxy's address: junk from anyone must
+    # not stop the SOAR's key.
+    async with limited("3/minute", fail_rate="3/minute") as (app, client):
+        key = await _create(app, "soar", "write")
+        junk = bearer("sd_00000000_" + "A" * 43)
+        statuses = [(await client.get("/reports", headers=junk)).status_code for _ in range(5)]
+        assert statuses == [401, 401, 401, 429, 429]
+
+        assert (await client.get("/reports", headers=bearer(key))).status_code == 200
+        assert (await client.post("/iocs", json=IOCS, headers=bearer(key))).status_code == 200
+        # The failures are still counted: junk stays slowed down.
+        assert (await client.get("/reports", headers=junk)).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("field", "variable"),
+    [("rate_limit", "SECDIGEST_RATE_LIMIT"), ("auth_fail_limit", "SECDIGEST_AUTH_FAIL_LIMIT")],
+)
+def test_a_bad_rate_limit_stops_the_app_at_creation(
+    settings: Settings, field: str, variable: str
+) -> None:
+    with pytest.raises(ValueError, match=variable):
+        create_app(settings.model_copy(update={field: "lots"}))
