@@ -74,6 +74,55 @@ def is_loopback(host: str | None) -> bool:
     return address.is_loopback
 
 
+def _headers(scope: Scope, name: bytes) -> list[str]:
+    return [bytes(v).decode("latin-1").strip() for k, v in scope["headers"] if k == name]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    values = _headers(scope, name)
+    return values[0] if values else None
+
+
+def _host_name(authority: str) -> str:
+    """The name of a Host header or an Origin's authority, without its port."""
+    if authority.startswith("["):  # [::1]:8000
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+def is_loopback_name(authority: str) -> bool:
+    """Whether a Host header names this machine: localhost (RFC 6761) or a loopback address.
+
+    A browser page of any site can make its own name resolve to 127.0.0.1 (DNS
+    rebinding) and then send requests that carry that name; a name that is not a loopback
+    name is therefore never served without a key.
+    """
+    name = _host_name(authority.strip()).rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+
+
+def is_loopback_origin(origin: str) -> bool:
+    """Whether a browser's Origin is a page of this machine (http(s)://localhost...)."""
+    scheme, separator, authority = origin.strip().partition("://")
+    if not separator or scheme.lower() not in ("http", "https") or "/" in authority:
+        return False  # "null" (sandboxed frames, file: pages) included
+    return is_loopback_name(authority)
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """application/json or any application/...+json (problem+json, merge-patch+json)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _has_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length is not None:
+        return length != "0"
+    return _header(scope, b"transfer-encoding") is not None
+
+
 def bind_host(requested: str, *, keys_exist: bool) -> str:
     """Where `serve` binds: as asked when a key exists, else only loopback."""
     if keys_exist or is_loopback(requested):
@@ -170,7 +219,7 @@ class SecurityMiddleware:
         client = scope["client"][0] if scope.get("client") else None
         presented = _credential(scope)
         if presented is None:
-            return await self._anonymous(state, client, path)
+            return await self._anonymous(state, scope, client, path)
         async with state.sessionmaker() as session:
             key = await apikeys.find_key(session, presented)
         if key is None or not key.active:
@@ -202,9 +251,11 @@ class SecurityMiddleware:
                 instance=path,
             )
         await self._touch(state, key.id)
-        return None
+        return _unsupported_body(scope, path)
 
-    async def _anonymous(self, state: AppState, client: str | None, path: str) -> Responder | None:
+    async def _anonymous(
+        self, state: AppState, scope: Scope, client: str | None, path: str
+    ) -> Responder | None:
         """A request without a key: refused once a key exists, else loopback only."""
         async with state.sessionmaker() as session:
             keys_exist = await apikeys.has_active_key(session)
@@ -220,7 +271,11 @@ class SecurityMiddleware:
             return await self._failed(
                 client, path, f"no API key exists yet: only this machine may call; {HOW_TO_CREATE}"
             )
-        return await self._limit(f"addr:{client}", path)
+        browser_refusal = _open_mode_browser_check(scope, path)
+        if browser_refusal is not None:
+            return browser_refusal
+        limited = await self._limit(f"addr:{client}", path)
+        return limited if limited is not None else _unsupported_body(scope, path)
 
     async def _failed(self, client: str | None, path: str, detail: str) -> Responder:
         """A 401 counted against the address; 429 once the address is past its failures."""
@@ -253,6 +308,59 @@ class SecurityMiddleware:
         except SQLAlchemyError as exc:
             # Bookkeeping: a busy database must not turn an authorized request into a 500.
             log.warning("auth.last_used_failed key_id=%s error=%s", key_id, type(exc).__name__)
+
+
+def _open_mode_browser_check(scope: Scope, path: str) -> Responder | None:
+    """Without a key, what a web page in the analyst's browser could do is refused.
+
+    Any site can make a browser send requests to 127.0.0.1: by rebinding its own name to
+    127.0.0.1 (the request then carries that name as Host), or by posting a form or a
+    text/plain body from its page (the request carries the page's Origin). Neither needs
+    the page to read the answer, so both are refused here: a Host that is not a loopback
+    name, and a write whose Origin is not a page of this machine.
+    """
+    # Every copy of a header is judged: a second Host or Origin must not slip past.
+    if not all(is_loopback_name(host) for host in _headers(scope, b"host")):
+        log.info("auth.denied reason=open-mode-host path=%s", path)
+        return problem_response(
+            403,
+            "forbidden",
+            "Forbidden",
+            "without an API key only localhost, 127.0.0.1 or [::1] may be used as the host "
+            f"name; {HOW_TO_CREATE}",
+            instance=path,
+        )
+    origins = _headers(scope, b"origin")
+    if scope["method"] not in READ_METHODS and not all(map(is_loopback_origin, origins)):
+        log.info("auth.denied reason=open-mode-origin path=%s", path)
+        return problem_response(
+            403,
+            "forbidden",
+            "Forbidden",
+            "without an API key a web page of another site may not change anything "
+            f"(cross-site request); {HOW_TO_CREATE}",
+            instance=path,
+        )
+    return None
+
+
+def _unsupported_body(scope: Scope, path: str) -> Responder | None:
+    """A POST or PATCH body must be JSON: a form or text/plain body is what a page can forge.
+
+    (PUT /reports/{date} takes Markdown; no browser sends a cross-site PUT unasked.)
+    """
+    if scope["method"] not in ("POST", "PATCH") or not _has_body(scope):
+        return None
+    content_type = _header(scope, b"content-type") or ""
+    if is_json_media_type(content_type):
+        return None
+    return problem_response(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "send the body as JSON: Content-Type: application/json",
+        instance=path,
+    )
 
 
 class _RetryLater:

@@ -67,7 +67,9 @@ def limited(settings: Settings) -> LimitedApp:
         async with application.router.lifespan_context(application):
             await empty_all_tables(application.state.secdigest.engine)
             transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://localhost"
+            ) as client:
                 yield application, client
 
     return make
@@ -103,6 +105,75 @@ async def test_revoking_every_key_does_not_open_the_api_to_other_machines(app: F
         await _revoke(app, "soar")
         _is_problem(await remote.get("/reports"), 401, "unauthorized")
         _is_problem(await remote.get("/reports", headers=bearer(key)), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "host", ["rebind.attacker.example", "rebind.attacker.example:8000", "10.0.0.5", "[::2]"]
+)
+async def test_without_any_key_a_host_name_that_is_not_this_machine_is_refused(
+    client: httpx.AsyncClient, host: str
+) -> None:
+    # DNS rebinding: a page of attacker.example resolved its name to 127.0.0.1.
+    headers = {"Host": host}
+    _is_problem(await client.post("/iocs", json=IOCS, headers=headers), 403, "forbidden")
+    _is_problem(await client.get("/reports", headers=headers), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:8000", "127.0.0.1:8000", "[::1]:8000", "app.localhost"]
+)
+async def test_without_any_key_loopback_host_names_are_served(
+    client: httpx.AsyncClient, host: str
+) -> None:
+    assert (await client.post("/iocs", json=IOCS, headers={"Host": host})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "null", "http://rebind.attacker.example:8000"]
+)
+async def test_without_any_key_a_write_from_another_sites_page_is_refused(
+    client: httpx.AsyncClient, origin: str
+) -> None:
+    headers = {"Origin": origin}
+    _is_problem(await client.post("/iocs", json=IOCS, headers=headers), 403, "forbidden")
+    pull = await client.post("/feeds/pull", headers={**headers, "Content-Type": "text/plain"})
+    _is_problem(pull, 403, "forbidden")
+    # Reading is harmless: without CORS the page cannot see the answer.
+    assert (await client.get("/reports", headers=headers)).status_code == 200
+
+
+async def test_without_any_key_a_page_of_this_machine_may_write(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Origin": "http://localhost:5173"}
+    assert (await client.post("/iocs", json=IOCS, headers=headers)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None]
+)
+async def test_a_json_route_refuses_a_body_of_another_type_with_415(
+    client: httpx.AsyncClient, content_type: str | None
+) -> None:
+    # What a cross-site form or fetch() can send without a preflight.
+    body = b'{"text": "beacon to hxxps://evil[.]com/gate"}'
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = await client.post("/iocs", content=body, headers=headers)
+    _is_problem(response, 415, "unsupported-media-type")
+    json_variant = {"Content-Type": "application/json; charset=utf-8"}
+    assert (await client.post("/iocs", content=body, headers=json_variant)).status_code == 200
+
+
+async def test_with_keys_any_host_name_is_served_and_bodies_are_still_json(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    # Behind a reverse proxy the Host is the public name; the key is what counts.
+    headers = {**bearer(keys["write"]), "Host": "secdigest.corp.example"}
+    assert (await client.post("/iocs", json=IOCS, headers=headers)).status_code == 200
+    text = await client.post(
+        "/iocs", content=b'{"text": "x"}', headers={**headers, "Content-Type": "text/plain"}
+    )
+    _is_problem(text, 415, "unsupported-media-type")
 
 
 # ---------------------------------------------------------------------------- keys

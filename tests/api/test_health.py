@@ -21,7 +21,7 @@ async def test_readyz_fails_on_a_database_without_migrations(tmp_path: Path) -> 
     app = create_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'fresh.db'}"))  # type: ignore[call-arg]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["type"] == "/problems/not-ready"
@@ -33,7 +33,7 @@ async def test_readyz_fails_while_the_database_is_unreachable() -> None:
     app = create_app(Settings(_env_file=None, database_url=unreachable))  # type: ignore[call-arg]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             response = await client.get("/readyz")
             alive = await client.get("/healthz")
     assert response.status_code == 503

@@ -87,7 +87,7 @@ async def test_jobs_left_pending_or_running_resume_when_the_service_starts(
     second = create_app(settings)  # the restart
     async with second.router.lifespan_context(second):
         transport = httpx.ASGITransport(app=second)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             states = [
                 (await client.get(f"/jobs/{job_id}?wait=20")).json()
                 for job_id in (pending.id, interrupted.id)

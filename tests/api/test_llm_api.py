@@ -31,7 +31,7 @@ async def llm_client(database_url: str, model: ModelServer) -> AsyncIterator[htt
         state: AppState = application.state.secdigest
         await empty_all_tables(state.engine)
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             yield client
 
 
