@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -11,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import session_scope
+from app.logs import log_handler
 from app.main import create_app
 from app.services import apikeys
 from app.settings import Settings
@@ -355,3 +357,29 @@ def test_a_bad_rate_limit_stops_the_app_at_creation(
 ) -> None:
     with pytest.raises(ValueError, match=variable):
         create_app(settings.model_copy(update={field: "lots"}))
+
+
+async def test_a_newline_in_the_path_cannot_forge_a_log_line(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    forged = "2026-12-07 10:00:00,000 INFO secdigest.security request_id=- auth.ok key=soar"
+    stream = io.StringIO()
+    handler = log_handler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        response = await client.get(f"/reports%0A{forged.replace(' ', '%20')}")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    _is_problem(response, 401, "unauthorized")
+    # Each line is one of our events: date, level, logger, request id, then the event name.
+    events = [line.split(" ", 6)[5] for line in stream.getvalue().splitlines()]
+    assert "auth.denied" in events
+    assert "http.request" in events
+    assert "auth.ok" not in events
+    assert not any(
+        line.startswith("2026-12-07 10:00:00") for line in stream.getvalue().splitlines()
+    )
