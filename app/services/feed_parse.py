@@ -1,18 +1,27 @@
 """Feed XML to entries, safely; the keyword and URL-pattern filters. Pure: no I/O.
 
-feedparser alone is not safe on hostile XML. It removes only the entity declarations its
-regular expressions find at the start of a line and puts "safe" ones (no references) back,
-so one 50 KB entity referenced 2,000 times expands to 100 MB in its fallback parser (the
-quadratic blowup), and a billion-laughs subset on one line runs expat up to its
-amplification limit (seconds, tens of MB). Every DOCTYPE is therefore cut from the prolog
-before feedparser sees the bytes: without a DTD no entity is declared, so none can expand
-and no external one can be loaded; an undefined reference stays text.
+feedparser alone is not safe on hostile XML, and it reads a document with two parsers.
+Its regular expressions take every `<!ENTITY` found at the start of a line before the
+first element (in a comment, a PI or a CDATA section as well), and, if they also find one
+`<!DOCTYPE` there, declare the "safe" ones (no references) again for both: expat expands
+them, and when expat gives up (any text, CDATA or `<!ELEMENT` before the DOCTYPE does it)
+the lenient parser expands them too, with no limit: one 50 KB entity referenced 2,000
+times is a 100,000,000-character title (the quadratic blowup). A DOCTYPE that expat reads
+itself runs a billion-laughs subset up to expat's amplification limit (seconds, tens of MB).
+
+So every `<!DOCTYPE` (internal subset included) and every `<!ENTITY`, `<!ELEMENT`,
+`<!ATTLIST` and `<!NOTATION` is cut from the decoded text wherever it stands, in any case,
+before feedparser reads it: with neither keyword left, no parser has an entity to expand
+or an external DTD to load; an undefined reference stays text. The cut is lexical on
+purpose: feedparser's regular expressions do not respect comments or CDATA, so neither
+may the cut. Every field that leaves the parser is bounded as well.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import io
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,8 +37,16 @@ from app.errors import SecdigestError
 # A pull of a feed never takes more than this many entries (the newest first, as feeds
 # list them): an archive feed of 50,000 items is not 50,000 fetches at its first pull.
 MAX_ENTRIES = 1000
-# Keyword filters read this much of an entry's summary.
+# Keyword filters read this much of an entry's summary; no more markup than this is parsed
+# for the text of any field.
 MAX_SUMMARY_CHARS = 20_000
+# Titles are stored as at most this much (feed_pull cuts the feed's own title there too).
+MAX_TITLE_CHARS = 1000
+# The length of URL the service stores (Article.url): a longer link is not cut (that
+# would be another URL) but counted as unusable.
+MAX_LINK_CHARS = 2048
+# A parser's error message can quote the document (an encoding name, a content type).
+MAX_DETAIL_CHARS = 300
 
 
 class NotAFeed(SecdigestError):
@@ -62,79 +79,70 @@ class ParsedFeed:
     unlinked: int = 0
 
 
-# ---------------------------------------------------------------------------- DOCTYPE
+# ---------------------------------------------------------------------------- declarations
+
+# Everything that declares or structures a DTD. DOCTYPE and ENTITY are what the parsers
+# act on; the others mean nothing outside a DTD and go so that no half of one is left.
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
+# Inside a declaration a ">" does not end it when quoted, commented, in a PI or in the
+# internal subset; these are the tokens that say which.
+_DECLARATION_PART = re.compile(rb"[\"'\[\]>]|<!--|<\?")
+_CLOSERS = {b'"': b'"', b"'": b"'", b"<!--": b"-->", b"<?": b"?>"}
 
 
-def _skip_quoted(data: bytes, i: int) -> int:
-    end = data.find(data[i : i + 1], i + 1)
-    return -1 if end < 0 else end + 1
-
-
-def _doctype_end(data: bytes, start: int) -> int:
-    """Index just past the DOCTYPE starting at `start` (internal subset included), or -1."""
-    i, in_subset = start + len(b"<!DOCTYPE"), False
-    while i < len(data):
-        if data[i : i + 1] in (b'"', b"'"):
-            i = _skip_quoted(data, i)
-        elif data.startswith(b"<!--", i):
-            end = data.find(b"-->", i + 4)
-            i = -1 if end < 0 else end + 3
-        elif data.startswith(b"<?", i):
-            end = data.find(b"?>", i + 2)
-            i = -1 if end < 0 else end + 2
-        else:
-            char = data[i : i + 1]
-            if char == b"[":
-                in_subset = True
-            elif char == b"]":
-                in_subset = False
-            elif char == b">" and not in_subset:
-                return i + 1
-            i += 1
-        if i < 0:
-            return -1
+def _declaration_end(data: bytes, start: int) -> int:
+    """Index just past the declaration opening at `start` (internal subset included), or -1."""
+    i, in_subset = start + 2, False
+    while (part := _DECLARATION_PART.search(data, i)) is not None:
+        token, i = part.group(), part.end()
+        closer = _CLOSERS.get(token)
+        if closer is not None:
+            end = data.find(closer, i)
+            if end < 0:
+                return -1
+            i = end + len(closer)
+        elif token == b"[":
+            in_subset = True
+        elif token == b"]":
+            in_subset = False
+        elif not in_subset:  # ">"
+            return i
     return -1
 
 
-def strip_doctype(data: bytes) -> bytes:
-    """The document without any DOCTYPE in its prolog (and so without entity declarations).
+def strip_declarations(data: bytes) -> bytes:
+    """The document without any DOCTYPE or markup declaration, wherever it stands.
 
-    The prolog is walked as XML defines it (declaration, comments, processing instructions,
-    DOCTYPE) up to the first element; an unterminated DOCTYPE takes the rest with it.
+    Each declaration becomes one space, so that the text around it cannot join into a new
+    one (`<!DOC<!ENTITY a "">TYPE`): the keywords hold no space, and none starts in the
+    text kept, so none is left at all. An unterminated declaration loses its keyword only,
+    and from there on every keyword is cut alone: no end is searched twice over the same
+    bytes, so the cut stays linear on any input, and nothing after it is lost.
     """
     out: list[bytes] = []
     i = 0
-    while i < len(data):
-        rest = data[i:]
-        stripped = rest.lstrip()
-        i += len(rest) - len(stripped)
-        if data[i : i + 9].upper() == b"<!DOCTYPE":
-            end = _doctype_end(data, i)
-            if end < 0:
-                return b"".join(out)
-            i = end
-            continue
-        if data.startswith(b"<!--", i):
-            end = data.find(b"-->", i + 4)
-            end = len(data) if end < 0 else end + 3
-        elif data.startswith(b"<?", i):
-            end = data.find(b"?>", i + 2)
-            end = len(data) if end < 0 else end + 2
-        else:
-            break
-        out.append(data[i:end])
+    while (found := _DECLARATION.search(data, i)) is not None:
+        out.append(data[i : found.start()])
+        end = _declaration_end(data, found.start())
+        if end < 0:
+            out.append(_DECLARATION.sub(b" ", data[found.start() :]))
+            return b"".join(out)
+        out.append(b" ")
         i = end
-    return b"".join(out) + data[i:]
+    out.append(data[i:])
+    return b"".join(out)
 
 
 # ---------------------------------------------------------------------------- parsing
 
 
-def _text(html: str) -> str:
+def _text(markup: object, limit: int) -> str:
+    # Sliced before anything else: a field is never copied whole, however long it is.
+    html = str(markup or "")[:MAX_SUMMARY_CHARS]
     if "<" not in html and "&" not in html:
-        return html.strip()
-    root = LexborHTMLParser(html[:MAX_SUMMARY_CHARS]).body
-    return " ".join((root.text(separator=" ") if root else "").split())
+        return html.strip()[:limit]
+    root = LexborHTMLParser(html).body
+    return " ".join((root.text(separator=" ") if root else "").split())[:limit]
 
 
 def _link(entry: Any, base: str) -> str | None:
@@ -145,10 +153,13 @@ def _link(entry: Any, base: str) -> str | None:
     ]
     candidates.append(entry.get("id"))  # Atom ids are often the article's URL
     for candidate in candidates:
-        if not isinstance(candidate, str) or not candidate.strip():
+        if not isinstance(candidate, str) or len(candidate) > MAX_LINK_CHARS:
             continue
-        absolute = urljoin(base, candidate.strip())
-        if urlsplit(absolute).scheme in ("http", "https"):
+        stripped = candidate.strip()
+        if not stripped:
+            continue
+        absolute = urljoin(base, stripped)
+        if urlsplit(absolute).scheme in ("http", "https") and len(absolute) <= MAX_LINK_CHARS:
             return absolute
     return None
 
@@ -157,18 +168,19 @@ def _summary(entry: Any) -> str:
     summary = entry.get("summary") or ""
     if not summary and entry.get("content"):
         summary = entry["content"][0].get("value") or ""
-    return _text(str(summary))
+    return _text(summary, MAX_SUMMARY_CHARS)
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """RSS 0.9x/1.0/2.0 or Atom bytes to entries; NotAFeed when nothing is readable."""
     # Decoded the way feedparser decodes (HTTP charset, BOM, XML declaration), so that the
-    # DOCTYPE is found whatever the encoding; the result is UTF-8 declared as such.
+    # declarations are found whatever the encoding (UTF-16, UTF-32, EBCDIC); the result is
+    # UTF-8 declared as such, which feedparser then reads as it is.
     scratch: dict[str, Any] = {}
     headers = {"content-type": content_type} if content_type else {}
     utf8 = convert_to_utf8(headers, body, scratch)
     result = feedparser.parse(
-        io.BytesIO(strip_doctype(utf8)),  # a stream: a str would be taken for a URL or path
+        io.BytesIO(strip_declarations(utf8)),  # a stream: a str would be taken for a URL
         response_headers={
             "content-type": "application/xml; charset=utf-8",
             "content-location": url,  # the base of relative links
@@ -183,14 +195,14 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         if link is None:
             unlinked += 1
             continue
-        title = _text(str(entry.get("title") or "")) or link
+        title = _text(entry.get("title"), MAX_TITLE_CHARS) or link
         entries.append(FeedEntry(link=link, title=title, summary=_summary(entry)))
-    version = str(result.get("version") or "")
+    version = str(result.get("version") or "")[:32]
     if not version and not entries:
-        reason = result.get("bozo_exception")
+        reason = str(result.get("bozo_exception") or "")[:MAX_DETAIL_CHARS]
         detail = f"no RSS or Atom in the answer from {url}"
         raise NotAFeed(f"{detail}: {reason}" if reason else detail)
-    feed_title = _text(str(result.feed.get("title") or "")) or None
+    feed_title = _text(result.feed.get("title"), MAX_TITLE_CHARS) or None
     return ParsedFeed(
         title=feed_title,
         version=version or "unknown",

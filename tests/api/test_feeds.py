@@ -16,6 +16,7 @@ from app.models import Job
 from app.services import feeds
 from app.services.sections import Section
 from tests.api.test_dedupe import _page as article_page
+from tests.support.site import FEEDS_DIR as FEEDS
 from tests.support.site import FixtureSite, Route, SiteServer
 
 NEWS = "/feeds/news.rss"
@@ -224,6 +225,27 @@ async def test_billion_laughs_feed_is_read_without_expansion_or_external_dtd(
 
     assert (tally["new"], tally["failures"]) == (1, 0)
     assert site.hits["/feeds/evil.dtd"] == 0
+
+
+async def test_a_feed_with_text_before_its_doctype_is_read_without_expansion(
+    client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    # Issue 12: "x" before the DOCTYPE sent feedparser to its lenient parser, which expanded
+    # a 50 KB entity into the titles (the item's: 100,000,000 characters).
+    path = "/feeds/text-before-doctype.rss"
+    body = (FEEDS / "text-before-doctype.rss").read_bytes()
+    site.routes[path] = Route(body=body, content_type="application/rss+xml")
+    try:
+        feed = await subscribe(client, site.url(path))
+
+        tally = await pull(client)
+
+        assert (tally["new"], tally["failures"]) == (1, 0)
+        title = (await client.get(f"/feeds/{feed['id']}")).json()["title"]
+        assert title.startswith("Text before the DOCTYPE")
+        assert "A" * 100 not in title
+    finally:
+        site.routes.pop(path, None)
 
 
 async def test_broken_and_non_feeds_are_the_feeds_last_error(
