@@ -97,6 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.logs import configure_logging
     from app.security import serve_host
+    from app.server import ProblemHttpProtocol
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -112,6 +113,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Our middleware writes one line per request, with its request id.
         access_log=False,
         proxy_headers=False,
+        # No `server: uvicorn` on every answer, and its own 400s in problem+json.
+        server_header=False,
+        http=ProblemHttpProtocol,
         # On SIGTERM: stop accepting, let requests in flight finish (up to this), then stop;
         # the lifespan then waits for running jobs.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,

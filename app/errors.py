@@ -201,16 +201,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    # Logged with its trace for us; the client gets no stack trace and no SQL.
-    log.exception("request.failed path=%s", request.url.path, exc_info=exc)
+def unexpected_error_response(path: str, exc: BaseException, request_id: str) -> JSONResponse:
+    """The 500 of an error nobody expected: logged with its trace, answered without it."""
+    # Logged with its trace for us; the client gets no stack trace and no SQL, only the id
+    # to quote when reporting it.
+    log.exception("request.failed path=%s", path, exc_info=exc)
     return problem_response(
         500,
         SecdigestError.slug,
         SecdigestError.title,
         "The service failed to handle this request; it has been logged.",
-        instance=request.url.path,
+        instance=path,
+        request_id=request_id,
     )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Only reached if RequestContextMiddleware itself failed: it answers every other 500.
+    return unexpected_error_response(request.url.path, exc, "-")
 
 
 def install_error_handlers(app: FastAPI) -> None:

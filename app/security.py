@@ -6,6 +6,7 @@ added later is protected without doing anything; only OPEN_PATHS are served to a
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import logging
 import math
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -33,9 +35,13 @@ log = logging.getLogger("secdigest.security")
 # schema without a key; a key is entered in its Authorize dialog for the calls themselves.
 # /metrics is NOT open: it tells traffic volume and model spend, and Prometheus can send a
 # read key (`authorization: {type: Bearer, credentials_file: ...}`).
+OPENAPI_PATH = "/openapi.json"
 OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    {"/healthz", "/readyz", OPENAPI_PATH, "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
+# What an anonymous caller reads as info.version of the OpenAPI description (a required
+# field): the release running tells which known flaws apply; callers with a key see it.
+PUBLIC_VERSION = "unpublished"
 # A read key may do these; anything else (POST, PUT, PATCH, DELETE, and unknown methods)
 # needs write.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -203,7 +209,14 @@ class SecurityMiddleware:
         if scope["type"] == "websocket":  # none exist; never let one in unchecked
             await send({"type": "websocket.close", "code": 1008})
             return
-        if scope["type"] != "http" or route_path(scope) in OPEN_PATHS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = route_path(scope)
+        if path == OPENAPI_PATH and not await self._is_trusted(scope):
+            await _public_openapi(scope)(scope, receive, send)
+            return
+        if path in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         refusal = await self._check(scope)
@@ -211,6 +224,25 @@ class SecurityMiddleware:
             await refusal(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _is_trusted(self, scope: Scope) -> bool:
+        """Whether the caller would pass the key check (without counting or logging it)."""
+        state: AppState = scope["app"].state.secdigest
+        presented = _credential(scope)
+        if presented == "":
+            return False
+        try:
+            async with state.sessionmaker() as session:
+                if presented is not None:
+                    key = await apikeys.find_key(session, presented)
+                    return key is not None and key.active
+                if await apikeys.has_active_key(session):
+                    return False
+        except SQLAlchemyError:
+            return False  # unknown: the public description
+        client = scope["client"][0] if scope.get("client") else None
+        hosts = _headers(scope, b"host")
+        return is_loopback(client) and all(is_loopback_name(host) for host in hosts)
 
     async def _check(self, scope: Scope) -> Responder | None:
         """None when the request may go on, else the problem answer to send."""
@@ -308,6 +340,13 @@ class SecurityMiddleware:
         except SQLAlchemyError as exc:
             # Bookkeeping: a busy database must not turn an authorized request into a 500.
             log.warning("auth.last_used_failed key_id=%s error=%s", key_id, type(exc).__name__)
+
+
+def _public_openapi(scope: Scope) -> Responder:
+    """The API description without the release: which version runs is for callers only."""
+    schema = copy.deepcopy(scope["app"].openapi())
+    schema["info"]["version"] = PUBLIC_VERSION
+    return JSONResponse(schema)
 
 
 def _open_mode_browser_check(scope: Scope, path: str) -> Responder | None:

@@ -6,6 +6,7 @@ import io
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from importlib.metadata import version
 
 import httpx
 import pytest
@@ -383,3 +384,26 @@ async def test_a_newline_in_the_path_cannot_forge_a_log_line(
     assert not any(
         line.startswith("2026-12-07 10:00:00") for line in stream.getvalue().splitlines()
     )
+
+
+async def test_the_release_in_the_openapi_is_shown_only_to_callers_with_a_key(
+    app: FastAPI, client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    anonymous = await client.get("/openapi.json")
+    with_key = await client.get("/openapi.json", headers=bearer(keys["read"]))
+    wrong_key = await client.get("/openapi.json", headers=bearer("sd_00000000_" + "A" * 43))
+
+    assert anonymous.status_code == with_key.status_code == wrong_key.status_code == 200
+    assert with_key.json()["info"]["version"] == version("secdigest")
+    for public in (anonymous, wrong_key):
+        assert public.json()["info"]["version"] not in (version("secdigest"), "")
+        assert public.json()["paths"] == with_key.json()["paths"]  # the contract is public
+
+
+async def test_without_keys_this_machine_sees_the_release_other_machines_do_not(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/openapi.json")).json()["info"]["version"] == version("secdigest")
+    async with _remote(app) as remote:
+        described = (await remote.get("/openapi.json")).json()
+    assert described["info"]["version"] != version("secdigest")

@@ -6,6 +6,7 @@ import logging
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 
 async def test_each_answer_has_a_request_id_and_a_client_one_is_kept(
@@ -70,3 +71,25 @@ async def test_a_chunked_body_over_the_limit_is_stopped_while_it_streams(
 
     assert response.status_code == 413
     assert response.json()["type"] == "/problems/payload-too-large"
+
+
+async def test_an_unexpected_error_is_a_problem_500_that_carries_the_request_id(
+    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def fails() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    app.add_api_route("/test-only/fails", fails)
+    caplog.set_level(logging.ERROR, logger="secdigest.errors")
+
+    response = await client.get("/test-only/fails", headers={"X-Request-ID": "soar-run-43"})
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "soar-run-43"
+    body = response.json()
+    assert (body["type"], body["request_id"]) == ("/problems/internal-error", "soar-run-43")
+    assert "SQLite" not in response.text
+    assert any(r.exc_info and r.exc_info[0] is OverflowError for r in caplog.records)
+    # The service goes on answering on the same client.
+    assert (await client.get("/healthz")).status_code == 200

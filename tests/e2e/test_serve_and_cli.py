@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +121,40 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     result = run_cli(["--help"], cli_env(tmp_path))
     for command in ("serve", "migrate", "summarize", "iocs", "extract", "report", "import"):
         assert command in result.stdout
+
+
+def _raw_exchange(base: str, request: bytes) -> bytes:
+    """Send bytes to the server as they are and read its whole answer."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_the_server_answers_unparsable_requests_in_problem_json_and_names_no_software(
+    server: str,
+) -> None:
+    # uvicorn answers these itself, before the application sees anything.
+    for unparsable in (
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n",
+    ):
+        head, _, body = _raw_exchange(server, unparsable).partition(b"\r\n\r\n")
+        status, *fields = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.lower(): value.strip() for name, _, value in (f.partition(":") for f in fields)
+        }
+        assert status.startswith("HTTP/1.1 400")
+        assert headers["content-type"] == "application/problem+json"
+        assert json.loads(body) == {
+            "type": "/problems/bad-request",
+            "title": "Bad request",
+            "status": 400,
+            "detail": "the HTTP request could not be parsed",
+        }
+        assert "server" not in headers
+    assert "server" not in httpx.get(f"{server}/healthz").headers
+    assert "server" not in httpx.get(f"{server}/reports").headers
