@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PayloadTooLarge, problem_response
+from app.errors import PayloadTooLarge, problem_response, unexpected_error_response
 from app.logs import new_request_id, request_id_var
 from app.services import idempotency
 
@@ -183,10 +183,12 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 0
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = int(message["status"])
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
@@ -206,6 +208,13 @@ class RequestContextMiddleware:
                 await response(scope, receive, send_with_id)
                 return
             await self.app(scope, self._capped(receive), send_with_id)
+        except Exception as exc:
+            # Answered here, inside the request id: a problem+json 500 that carries it, on a
+            # connection that stays usable (an exception left to the server resets it).
+            if response_started:
+                raise
+            response = unexpected_error_response(scope.get("path", ""), exc, request_id)
+            await response(scope, receive, send_with_id)
         finally:
             access_log.info(
                 "http.request method=%s path=%s status=%s ms=%.0f",
