@@ -21,6 +21,7 @@ from app.schemas.feeds import (
     feed_read,
     pull_tally_read,
 )
+from app.schemas.ids import RowId
 from app.services import feeds
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -61,13 +62,13 @@ async def list_feeds(session: SessionDep) -> FeedListRead:
 
 
 @router.get("/{feed_id}", responses=_NOT_FOUND)
-async def get_feed(feed_id: int, session: SessionDep) -> FeedRead:
+async def get_feed(feed_id: RowId, session: SessionDep) -> FeedRead:
     """One subscription."""
     return feed_read(await feeds.get_feed(session, feed_id))
 
 
 @router.delete("/{feed_id}", status_code=204, response_class=Response, responses=_NOT_FOUND)
-async def delete_feed(feed_id: int, session: SessionDep) -> None:
+async def delete_feed(feed_id: RowId, session: SessionDep) -> None:
     """Unsubscribe; articles already pulled stay in their reports."""
     await feeds.remove_feed(session, feed_id)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from app.db import session_scope
 from app.deps import StateDep
 from app.errors import NotFound
+from app.schemas.ids import JobId
 from app.schemas.jobs import JobRead, job_read
 from app.services import jobs
 
@@ -20,7 +21,7 @@ _POLL_SECONDS = 0.2
 
 @router.get("/jobs/{job_id}")
 async def get_job(
-    job_id: str,
+    job_id: JobId,
     state: StateDep,
     wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the end.")] = 0,
 ) -> JobRead:

@@ -16,6 +16,7 @@ from app.schemas.curation import (
     ItemPatch,
     curated_item_read,
 )
+from app.schemas.ids import RowId
 from app.schemas.reports import ReportListRead, ReportRead, ReportSummaryRead, report_read
 from app.services import curation, reports
 from app.services.markdown import labels_for, parse_digest, render_digest
@@ -186,7 +187,7 @@ async def add_item(
 
 @router.get("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
 async def get_item(
-    day: str, item_id: int, session: SessionDep, settings: SettingsDep
+    day: str, item_id: RowId, session: SessionDep, settings: SettingsDep
 ) -> CuratedItemRead:
     """One item of a day's report."""
     resolved = await reports.resolve_day(session, day, settings.tz)
@@ -196,7 +197,7 @@ async def get_item(
 
 @router.patch("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
 async def edit_item(
-    day: str, item_id: int, body: ItemPatch, session: SessionDep, settings: SettingsDep
+    day: str, item_id: RowId, body: ItemPatch, session: SessionDep, settings: SettingsDep
 ) -> CuratedItemRead:
     """Edit an item's text, move it to another section or place; the others shift.
 
@@ -210,7 +211,7 @@ async def edit_item(
 @router.delete(
     "/{day}/items/{item_id}", status_code=204, response_class=Response, responses=_ITEM_ERRORS
 )
-async def delete_item(day: str, item_id: int, session: SessionDep, settings: SettingsDep) -> None:
+async def delete_item(day: str, item_id: RowId, session: SessionDep, settings: SettingsDep) -> None:
     """Remove an item from the report; the others of its section close the gap."""
     resolved = await reports.resolve_day(session, day, settings.tz)
     await curation.remove_item(session, day=resolved, item_id=item_id)

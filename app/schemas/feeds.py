@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models import Feed
+from app.schemas.ids import RowId
 from app.services.feeds import PullTally
 from app.services.sections import Section
 
@@ -101,7 +102,7 @@ class FeedPullRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(
+    ids: list[RowId] | None = Field(
         None, min_length=1, max_length=1000, description="Only these feeds (404 if unknown)."
     )
     force: bool = Field(False, description="Pull even if the interval has not passed.")
