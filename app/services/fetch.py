@@ -13,6 +13,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import TypeVar
 
 import httpx
 import pydantic_core
@@ -23,6 +24,8 @@ from app.services.fetch_pin import PinnedTransport, pinned
 from app.services.netguard import DEFAULT_PORTS, AllowList, Resolver, check_url, system_resolver
 
 log = logging.getLogger("secdigest.fetch")
+
+_E = TypeVar("_E", bound=BaseException)
 
 # Request headers that make a GET conditional: only then is a 304 an answer, not a failure.
 _CONDITIONAL = frozenset({"if-none-match", "if-modified-since"})
@@ -126,15 +129,18 @@ def _parse(url: str) -> httpx.URL:
     """The URL to fetch; hosts httpx refuses are read as browsers read them."""
     try:
         return httpx.URL(url)
-    except httpx.InvalidURL:
-        pass
+    except httpx.InvalidURL as exc:
+        # httpx says what is wrong in one line ("Invalid IPv6 address: ..."); pydantic's
+        # message below is a multi-line report naming its own internals.
+        refusal = str(exc)
     # WHATWG reads 0177.0.0.1 as 127.0.0.1 and full-width digits as digits: read them so,
     # and the guard judges the address they name instead of a 422 hiding the attempt.
     # (httpx itself refuses such a Location header: that redirect ends in fetch-failed.)
     try:
         return httpx.URL(str(pydantic_core.Url(url)))
     except (ValueError, httpx.InvalidURL) as exc:
-        raise InvalidRequest(f"not a valid URL: {exc}") from exc
+        log.info("fetch.invalid_url error=%s message=%s", type(exc).__name__, exc)
+        raise InvalidRequest(f"not a valid URL: {refusal}") from exc
 
 
 async def _fetch(
@@ -152,9 +158,12 @@ async def _fetch(
         request = http.build_request("GET", current, headers=headers)
         # Cookies live for this fetch's redirects only (consent walls need them).
         cookies.set_cookie_header(request)
+        # Whether the hop's status line and headers came: a failure after them is the body's.
+        answered = False
         try:
             with pinned(target):
                 response = await http.send(request, stream=True)
+                answered = True
                 try:
                     cookies.extract_cookies(response)
                     if conditional and response.status_code == 304:
@@ -168,7 +177,7 @@ async def _fetch(
         except httpx.TimeoutException as exc:
             raise FetchTimeout(f"{current.host} did not answer in time") from exc
         except httpx.HTTPError as exc:
-            raise FetchFailed(f"cannot fetch {current.host}: {type(exc).__name__}") from exc
+            raise _failed(current.host, exc, answered=answered) from exc
         except httpx.InvalidURL as exc:
             raise FetchFailed(f"{current.host} redirected to an invalid URL") from exc
     # A URL seen twice is not stopped at once: a site may redirect to itself after setting
@@ -176,6 +185,83 @@ async def _fetch(
     if current in visited:
         raise FetchFailed(f"redirect loop at {current}")
     raise FetchFailed(f"more than {policy.max_redirects} redirects")
+
+
+def _failed(host: str, exc: httpx.HTTPError, *, answered: bool) -> FetchFailed:
+    """fetch-failed saying what happened in words; the exception class goes to our log only.
+
+    Callers read the detail (feed errors, batch problems): `RemoteProtocolError` tells
+    them nothing and names our HTTP stack, so it is kept for us.
+    """
+    log.warning(
+        "fetch.failed host=%s stage=%s error=%s message=%s",
+        host,
+        "body" if answered else "headers",
+        type(exc).__name__,
+        str(exc),
+    )
+    return FetchFailed(f"cannot fetch {host}: {_what_happened(exc, answered=answered)}")
+
+
+def _caused_by(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of a kind in the chain under exc (httpx wraps httpcore wraps OS)."""
+    current: BaseException | None = exc
+    visited: set[int] = set()  # a chain can be made to loop; this walk must end
+    while current is not None and id(current) not in visited:
+        if isinstance(current, kind):
+            return current
+        visited.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _what_happened(exc: httpx.HTTPError, *, answered: bool) -> str:
+    # Ordered from the most specific: TLS errors arrive as ConnectError or ReadError, a
+    # refused or reset connection as ConnectError or ReadError over an OSError.
+    certificate = _caused_by(exc, ssl.SSLCertVerificationError)
+    if certificate is not None:
+        # OpenSSL's own words ("Hostname mismatch, ...", "certificate has expired").
+        reason = (certificate.verify_message or "it could not be verified").rstrip(".")
+        return f"its TLS certificate was refused ({reason})"
+    if _caused_by(exc, ssl.SSLError) is not None:
+        if isinstance(exc, httpx.ConnectError):
+            return "the TLS handshake failed"
+        return "the TLS connection broke"
+    if _caused_by(exc, ConnectionRefusedError) is not None:
+        return "the connection was refused"
+    if _caused_by(exc, ConnectionResetError) is not None:
+        return "the connection was reset " + (
+            "in the middle of the answer" if answered else "before any answer"
+        )
+    # h11 and httpcore say which protocol failure it was only in their messages.
+    message = str(exc).lower()
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if answered:
+            if "closed" in message:
+                return "the site closed the connection before the page was complete"
+            return "the site sent a malformed page body"
+        if "disconnected" in message or "closed" in message:
+            return "the site closed the connection without answering"
+        return "the site answered with something that is not HTTP"
+    if isinstance(exc, httpx.ConnectError):
+        return "no connection could be made"
+    if isinstance(exc, httpx.ReadError):
+        return "the connection broke while the answer was read"
+    if isinstance(exc, httpx.WriteError):
+        return "the connection broke while the request was sent"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "the request could not be sent as valid HTTP"
+    if isinstance(exc, httpx.DecodingError):
+        return "the page's encoding could not be decoded"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "too many redirects"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "the URL's scheme is not supported"
+    if isinstance(exc, httpx.ProxyError):
+        return "a proxy refused the request"
+    if isinstance(exc, httpx.ProtocolError):
+        return "the site broke the HTTP protocol"
+    return "the connection failed"
 
 
 def _not_modified(url: str, current: httpx.URL, response: httpx.Response) -> FetchedPage:

@@ -9,11 +9,14 @@ max_length, and nothing past the cap (plus one step) is ever produced.
 from __future__ import annotations
 
 import codecs
+import logging
 import zlib
 
 import httpx
 
 from app.errors import FetchFailed, FetchTooLarge
+
+log = logging.getLogger("secdigest.fetch")
 
 # Only what can be inflated with a bound is advertised; brotli and zstd are not (their
 # Python bindings have no output limit in the versions we could rely on).
@@ -54,7 +57,10 @@ class _Inflater:
             try:
                 piece = self._z.decompress(data, step)
             except zlib.error as exc:
-                raise FetchFailed(f"the page's compressed body is broken: {exc}") from exc
+                # zlib's "Error -3 while decompressing data: ..." is for us, not the caller.
+                encoding = "gzip" if self._gzip else "deflate"
+                log.warning("fetch.bad_body encoding=%s error=%s", encoding, exc)
+                raise FetchFailed(f"the page's {encoding} compressed body is broken") from exc
             out += piece
             if len(out) > limit:
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import httpx
@@ -32,6 +33,17 @@ async def _problem(response: httpx.Response, status: int, slug: str) -> dict[str
 async def test_unreachable_host_is_fetch_failed(client: httpx.AsyncClient) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/article"
     await _problem(await client.post("/summarize", json={"url": url}), 502, "fetch-failed")
+
+
+async def test_a_fetch_failure_says_what_happened_in_words_not_which_exception(
+    client: httpx.AsyncClient,
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/article"
+    response = await client.post("/summarize", json={"url": url})
+
+    detail = str((await _problem(response, 502, "fetch-failed"))["detail"])
+    assert "the connection was refused" in detail
+    assert not re.search(r"\b[A-Z][a-z]+[A-Z]\w*(Error|Exception)\b", detail), detail
 
 
 async def test_page_answering_404_is_fetch_failed(

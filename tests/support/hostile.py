@@ -7,6 +7,7 @@ import ipaddress
 import select
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import zlib
@@ -156,6 +157,32 @@ def _drip_headers(h: _Handler, seen: Seen) -> None:
         h.wfile.flush()
 
 
+def _close_before_answer(h: _Handler, seen: Seen) -> None:
+    """Read the request, answer nothing: the connection closes when the handler returns."""
+
+
+def _close_mid_answer(h: _Handler, seen: Seen) -> None:
+    h.head(200, _HTML, ("Content-Length", "100000"))
+    h.wfile.write(b"<html><body><p>The first half of the pa")
+
+
+def _reset(h: _Handler, seen: Seen) -> None:
+    # SO_LINGER 0: close() sends a TCP reset instead of a FIN, as a crashed or hostile
+    # middlebox does.
+    h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    h.connection.close()
+
+
+def _garbage(h: _Handler, seen: Seen) -> None:
+    # Not a status line: another protocol on the port, or a broken proxy.
+    h.wfile.write(b"\x00\x01\x02 this is not HTTP at all \xff\xfe\r\n\r\n")
+
+
+def _bad_chunks(h: _Handler, seen: Seen) -> None:
+    h.head(200, _HTML, ("Transfer-Encoding", "chunked"))
+    h.wfile.write(b"zz-not-a-chunk-size\r\n<p>text</p>\r\n0\r\n\r\n")
+
+
 def _page_route(body: bytes, content_type: str = "text/html; charset=utf-8") -> Route:
     def route(h: _Handler, seen: Seen) -> None:
         h.reply(200, body, ("Content-Type", content_type))
@@ -197,6 +224,13 @@ ROUTES: dict[str, Route] = {
     "/deflate-article": _encoded("deflate", zlib.compress(_ARTICLE)),
     "/raw-deflate-article": _encoded("deflate", zlib.compress(_ARTICLE, wbits=-15)),
     "/brotli": _encoded("br", b"\x1b\x00\x00\x00" * 64),
+    # A gzip header, then bytes that are no deflate stream.
+    "/broken-gzip": _encoded("gzip", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 64),
+    "/close-before-answer": _close_before_answer,
+    "/close-mid-answer": _close_mid_answer,
+    "/reset": _reset,
+    "/garbage": _garbage,
+    "/bad-chunks": _bad_chunks,
     "/drip": _drip,
     "/drip-headers": _drip_headers,
     "/loop": lambda h, seen: h.redirect("/loop"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -311,3 +314,138 @@ async def test_only_bounded_encodings_are_asked_for(
 async def test_an_unparsable_url_is_invalid_request(http: httpx.AsyncClient) -> None:
     with pytest.raises(InvalidRequest):
         await fetch_page(http, _policy(), url="http://[not-an-address]/")
+
+
+# --- failures are told in words ---------------------------------------------------------
+
+# A fetch-failed detail is read by people (a feed's last error, a batch's problems): it
+# names no exception class (`RemoteProtocolError`), no OpenSSL code
+# (`CERTIFICATE_VERIFY_FAILED`), no library message (zlib's "Error -3 while ...").
+_INTERNALS = re.compile(
+    r"\b[A-Z][a-z0-9]+[A-Z]\w*|\b[A-Z]+_[A-Z_]+\b|Error|Exception|_ssl|httpx|httpcore|h11|zlib"
+)
+
+
+def said_in_words(error: FetchFailed) -> str:
+    """The detail, once it is known to name nothing of our stack."""
+    assert not _INTERNALS.search(error.detail), error.detail
+    assert "\n" not in error.detail
+    return error.detail
+
+
+@pytest.fixture
+def fetch_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The fetch module's log records: where the exception class does belong."""
+    caplog.set_level(logging.INFO, logger="secdigest.fetch")
+    return caplog
+
+
+@pytest.mark.parametrize(
+    ("path", "words", "logged"),
+    [
+        ("/close-before-answer", "closed the connection without answering", "RemoteProtocolError"),
+        (
+            "/close-mid-answer",
+            "closed the connection before the page was complete",
+            "RemoteProtocolError",
+        ),
+        ("/reset", "the connection was reset", "ReadError"),
+        ("/garbage", "answered with something that is not HTTP", "RemoteProtocolError"),
+        ("/bad-chunks", "malformed page body", "RemoteProtocolError"),
+    ],
+)
+async def test_a_site_that_breaks_off_or_garbles_its_answer_is_told_in_words_and_logged_by_class(
+    http: httpx.AsyncClient,
+    hostile: HostileServer,
+    fetch_log: pytest.LogCaptureFixture,
+    path: str,
+    words: str,
+    logged: str,
+) -> None:
+    with pytest.raises(FetchFailed) as failed:
+        await fetch_page(http, _policy(f"127.0.0.1:{hostile.port}"), url=hostile.url(path))
+
+    assert words in said_in_words(failed.value)
+    assert "fetch.failed host=127.0.0.1 " in fetch_log.text
+    assert f"error={logged}" in fetch_log.text
+
+
+async def test_a_broken_compressed_body_is_told_in_words_and_zlib_speaks_only_to_the_log(
+    http: httpx.AsyncClient, hostile: HostileServer, fetch_log: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(FetchFailed) as failed:
+        await fetch_page(
+            http, _policy(f"127.0.0.1:{hostile.port}"), url=hostile.url("/broken-gzip")
+        )
+
+    assert "gzip compressed body is broken" in said_in_words(failed.value)
+    assert "while decompressing data" in fetch_log.text
+
+
+async def test_a_refused_connection_is_told_in_words_and_logged_by_class(
+    http: httpx.AsyncClient, fetch_log: pytest.LogCaptureFixture
+) -> None:
+    # A port that was free a moment ago: nothing listens on it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+
+    with pytest.raises(FetchFailed) as failed:
+        await fetch_page(http, _policy(f"127.0.0.1:{port}"), url=f"http://127.0.0.1:{port}/")
+
+    assert "the connection was refused" in said_in_words(failed.value)
+    assert "error=ConnectError" in fetch_log.text
+
+
+async def test_tls_to_a_plain_http_server_is_a_failed_handshake_told_in_words(
+    http: httpx.AsyncClient, hostile: HostileServer, fetch_log: pytest.LogCaptureFixture
+) -> None:
+    url = hostile.url("/article").replace("http://", "https://", 1)
+
+    with pytest.raises(FetchFailed) as failed:
+        await fetch_page(http, _policy(f"127.0.0.1:{hostile.port}"), url=url)
+
+    assert "the TLS handshake failed" in said_in_words(failed.value)
+    assert "error=ConnectError" in fetch_log.text
+
+
+@pytest.mark.parametrize(
+    ("host", "trusted", "words"),
+    [
+        ("other.test", True, "its TLS certificate was refused (Hostname mismatch"),
+        ("pinned.test", False, "its TLS certificate was refused (unable to get local issuer"),
+    ],
+)
+async def test_a_refused_tls_certificate_is_told_in_openssls_words_not_its_codes(
+    fetch_log: pytest.LogCaptureFixture, host: str, trusted: bool, words: str
+) -> None:
+    # The certificate names pinned.test and is signed by a CA only `trusted` clients know.
+    tls = tls_for("pinned.test")
+    dns = StubResolver({host: [["127.0.0.1"]]})
+    with HostileServer(tls=tls.server) as server:
+        verify = tls.client if trusted else True
+        async with new_http_client(user_agent="t", timeout=5.0, verify=verify) as http:
+            with pytest.raises(FetchFailed) as failed:
+                await fetch_page(
+                    http,
+                    _policy("127.0.0.1/32", resolver=dns),
+                    url=server.url("/article", host=host),
+                )
+
+    assert words in said_in_words(failed.value)
+    assert "error=ConnectError" in fetch_log.text
+    assert server.paths() == []  # no request went over the refused connection
+
+
+async def test_an_unparsable_url_is_told_in_one_line_without_the_parsers_report(
+    http: httpx.AsyncClient,
+) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        await fetch_page(http, _policy(), url="http://[not-an-address]/")
+
+    detail = refused.value.detail
+    assert detail.startswith("not a valid URL: ")
+    assert "IPv6 address" in detail  # what is wrong with it, in a line of words
+    assert "\n" not in detail
+    assert "pydantic" not in detail
+    assert "input_type" not in detail
