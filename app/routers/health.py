@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,6 +16,7 @@ from app.errors import problem_response
 from app.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("secdigest.health")
 
 
 @router.get("/healthz")
@@ -38,9 +41,9 @@ async def readyz(state: StateDep) -> JSONResponse | dict[str, str]:
             await connection.execute(text("SELECT 1"))
         revision = await current_revision(state.engine)
     except (SQLAlchemyError, OSError) as exc:
-        return problem_response(
-            503, "not-ready", "Not ready", f"database unreachable: {type(exc).__name__}"
-        )
+        # The probe is open to anyone: the driver's exception is for our log only.
+        log.warning("ready.database_unreachable error=%s", type(exc).__name__)
+        return problem_response(503, "not-ready", "Not ready", "the database is unreachable")
     head = head_revision()
     if revision != head:
         return problem_response(
