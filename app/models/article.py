@@ -33,6 +33,11 @@ class Article(Base):
     site_name: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The key of a text submitted without a URL (its content hash), as `url` is a page's:
+    # unique, so that one text sent many times at once is stored once. NULL for pages and
+    # HTML, and for the later copies of a text stored twice before the key existed (the
+    # oldest copy holds the key; the others stay as they were, entries included).
+    text_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     # The distinctive tokens of the text that near-duplicate detection compares
     # (dedupe.story_tokens); computed when the article is first placed in a report.
     story_tokens: Mapped[list[str] | None] = mapped_column(JsonType)

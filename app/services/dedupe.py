@@ -199,6 +199,20 @@ async def find_known(session: AsyncSession, key: str) -> Article | None:
     return None
 
 
+async def find_text(session: AsyncSession, digest: str, *, url: str | None) -> Article | None:
+    """The stored article of a submitted text (``digest``: its content hash).
+
+    Without a URL, the text's own article (its text key). With one, the URL is the key, as
+    for a page: its article, when it holds this same text (another text for that URL is a
+    rewrite, not a repeat).
+    """
+    if url is None:
+        return await session.scalar(select(Article).where(Article.text_key == digest))
+    return await session.scalar(
+        select(Article).where(Article.url == url, Article.content_hash == digest)
+    )
+
+
 def source_of(article: Article) -> dict[str, Any] | None:
     """How an article is listed as another source of an item, or None without a URL."""
     url = article.url or article.final_url

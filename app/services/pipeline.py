@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,12 +146,40 @@ async def summarize_text(
     title: str | None,
     url: str | None,
     placement: Placement,
+    force: bool = False,
 ) -> ArticleResult:
-    """The pipeline for plain text (no fetch, no extraction)."""
+    """The pipeline for plain text (no fetch, no extraction); a known text costs no model call.
+
+    A text is known by its content hash, as a page is by its URL: the text as stored (line
+    endings, blank-line paragraphs, runs of spaces and tabs, leading and trailing space
+    normalised, a guessed headline taken off) with every run of whitespace made one space.
+    Case and Unicode forms are kept: they are the evidence the IOCs and offsets come from.
+    The options, for a text already stored:
+
+    - ``title`` names the entry; it does not make another article (the same story under a
+      new headline is the same story): the stored title stays, ``force`` replaces it.
+    - ``lang`` picks the summary's language: a stored one is the answer (``cached``), a new
+      one summarizes the stored text again, one article and one entry all the same.
+    - ``force`` summarizes again and rewrites the stored article in place (title, IOCs,
+      entry), as a forced URL is fetched again into its own row: never a second article.
+    - With a ``url`` the URL is the key, as it was: the text is answered from storage when
+      the URL's article holds the same text, and rewrites that article when it does not.
+    """
     key = canonical_url(url) if url else None
     extracted = text_to_article(text, title)
+    if not force:
+        stored = await dedupe.find_text(session, content_hash(extracted.text), url=key)
+        if stored is not None:
+            return await _reuse(session, tools, stored, placement)
     return await _process(
-        session, tools, extracted, url=key, final_url=url, source="text", placement=placement
+        session,
+        tools,
+        extracted,
+        url=key,
+        final_url=url,
+        source="text",
+        placement=placement,
+        force=force,
     )
 
 
@@ -226,6 +254,7 @@ async def _process(
     final_url: str | None,
     source: str,
     placement: Placement,
+    force: bool = False,
 ) -> ArticleResult:
     text = extracted.text.strip()
     if len(text) < MIN_ARTICLE_CHARS:
@@ -244,9 +273,18 @@ async def _process(
     summary, reused = await summaries.summarize(
         session, tools.summarizer, summary_input, content_hash=digest
     )
-    article = await _store_article(
+    # A text without a URL is keyed by its content (summarize_text); a URL is its own key,
+    # and HTML without one has none (each submission is an article, as before).
+    text_key = digest if source == "text" and url is None else None
+    article, raced = await _store_article(
         session,
         url=url,
+        text_key=text_key,
+        # A text is its content: the same text found stored now was stored by a concurrent
+        # submission (the lookup before the summary missed it), and is the answer unless
+        # forced. A page found under its URL is rewritten, as before: a fetch brings the
+        # page's newer state.
+        keep_same_text=source == "text" and not force,
         fields={
             "final_url": final_url,
             # Only a canonical on the page's own site: find_known trusts this column.
@@ -261,11 +299,19 @@ async def _process(
             "site_name": extracted.site_name,
             "text": text,
             "content_hash": digest,
+            "text_key": text_key,
         },
         iocs=iocs,
     )
-    article.summaries.append(summary)
-    await session.flush()
+    stored = _stored_summary(article, placement.lang) if raced else None
+    if stored is not None:
+        # Another request stored this article while we summarized it (the same text or page
+        # sent at once): its summary is the answer, so that every caller gets one entry, and
+        # the article keeps one summary per language instead of one per caller.
+        summary = stored
+    else:
+        article.summaries.append(summary)
+        await session.flush()
     section = placement.section or Section(summary.section)
     item = await place_article(
         session,
@@ -273,7 +319,8 @@ async def _process(
         article=article,
         summary=summary,
         section=section,
-        refresh=True,
+        # The winner of a race placed the article with its own summary: that entry stays.
+        refresh=not raced,
     )
     log.info(
         "pipeline.done article=%s iocs=%d engine=%s summary_reused=%s chars=%d",
@@ -287,42 +334,59 @@ async def _process(
 
 
 async def _store_article(
-    session: AsyncSession, *, url: str | None, fields: dict[str, object], iocs: list[Ioc]
-) -> Article:
-    """Insert the article, or update the row of the same URL (a forced re-fetch).
+    session: AsyncSession,
+    *,
+    url: str | None,
+    text_key: str | None,
+    keep_same_text: bool,
+    fields: dict[str, object],
+    iocs: list[Ioc],
+) -> tuple[Article, bool]:
+    """Insert the article, or update the row of the same key (a forced re-submission);
+    with whether another request stored that key meanwhile (a race this one lost).
 
-    The row is locked while it is rewritten (FOR UPDATE on PostgreSQL; SQLite has one
-    writer anyway), so that two forced re-fetches of one URL do not interleave.
+    The key is the URL, else the text key; HTML without a URL has none. The row is locked
+    while it is rewritten (FOR UPDATE on PostgreSQL; SQLite has one writer anyway), so that
+    two forced re-submissions of one key do not interleave. With `keep_same_text` a row
+    holding the same text is left as it is.
     """
-    existing = await _locked_article(session, url) if url else None
+    identity = _identity(url, text_key)
+    existing = await _locked_article(session, identity) if identity is not None else None
+    if existing is not None and keep_same_text and existing.content_hash == fields["content_hash"]:
+        return existing, True
     if existing is None:
         article = Article(url=url, iocs=_ioc_rows(iocs), summaries=[], **fields)
         try:
             async with session.begin_nested():
                 session.add(article)
-            return article
+            return article, False
         except IntegrityError:
-            # Another request stored the same URL meanwhile, from the same page fetched at
-            # the same time: that row is the article.
-            winner = await _locked_article(session, url)
+            # Another request stored the same URL (or text) meanwhile, from the same page
+            # fetched (or text sent) at the same time: that row is the article.
+            winner = await _locked_article(session, identity) if identity is not None else None
             if winner is None:  # pragma: no cover - the winner was rolled back
                 raise
-            return winner
+            return winner, True
     for name, value in fields.items():
         setattr(existing, name, value)
     existing.iocs.clear()
     await session.flush()
     existing.iocs.extend(_ioc_rows(iocs))
     await session.flush()
-    return existing
+    return existing, False
 
 
-async def _locked_article(session: AsyncSession, url: str | None) -> Article | None:
+def _identity(url: str | None, text_key: str | None) -> ColumnElement[bool] | None:
+    if url is not None:
+        return Article.url == url
+    if text_key is not None:
+        return Article.text_key == text_key
+    return None
+
+
+async def _locked_article(session: AsyncSession, identity: ColumnElement[bool]) -> Article | None:
     return await session.scalar(
-        select(Article)
-        .where(Article.url == url)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        select(Article).where(identity).with_for_update().execution_options(populate_existing=True)
     )
 
 
@@ -394,6 +458,7 @@ async def run_submission(session: AsyncSession, tools: Tools, submission: Submis
             title=submission.title,
             url=submission.url,
             placement=placement,
+            force=submission.force,
         )
     if submission.url is None:
         raise InvalidRequest("give exactly one of url, urls, html or text")

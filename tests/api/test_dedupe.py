@@ -3,13 +3,19 @@ rel=canonical finds the stored article, but only on the page's own site."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from app.db import session_scope
+from app.models import Article, ReportItem, Summary
 from tests.support.site import FixtureSite, Route, SiteServer
 
 ARTICLES = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe" / "articles"
@@ -161,3 +167,115 @@ async def test_a_page_cannot_claim_another_sites_article(
     assert "Cedar Valley" in " ".join(claimant["summary"]) + claimant["title"]
     report = (await client.get(f"/reports/{DAY}")).json()
     assert report["item_count"] == 2
+
+
+# ---------------------------------------------------------------------------- texts
+
+STORY = (ARTICLES / "ransomware-affiliate-arrest.txt").read_text(encoding="utf-8")
+HEADLINE, _, BODY = STORY.partition("\n\n")
+
+
+async def _text(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
+    response = await client.post("/summarize", json={"date": DAY, **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _stored(app: FastAPI) -> tuple[int | None, int | None, int | None]:
+    """How many articles, report items and summaries the database holds."""
+    async with session_scope(app.state.secdigest.sessionmaker) as session:
+        return (
+            await session.scalar(select(func.count(Article.id))),
+            await session.scalar(select(func.count(ReportItem.id))),
+            await session.scalar(select(func.count(Summary.id))),
+        )
+
+
+async def test_the_same_text_sent_again_is_answered_from_storage_with_no_second_entry(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    first = await _text(client, text=STORY)
+    # The same words as another paste gives them: CRLF line ends, indents, doubled spaces
+    # and blank lines, a trailing newline.
+    pasted = "\r\n".join("  " + line.replace(" ", "  ") for line in STORY.split("\n"))
+
+    again = await _text(client, text=pasted + "\r\n\r\n\r\n")
+
+    assert again["id"] == first["id"]
+    assert again["cached"] is True
+    assert again["report"]["item_id"] == first["report"]["item_id"]
+    assert again["summary"] == first["summary"]
+    assert await _stored(app) == (1, 1, 1)
+
+
+async def test_fifty_posts_of_one_text_at_once_make_one_article_and_one_entry(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    responses = await asyncio.gather(
+        *(client.post("/summarize", json={"text": STORY, "date": DAY}) for _ in range(50))
+    )
+
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len({r.json()["report"]["item_id"] for r in responses}) == 1
+    assert len({tuple(r.json()["summary"]) for r in responses}) == 1  # one answer for all
+    assert await _stored(app) == (1, 1, 1)
+
+
+async def test_a_known_text_under_another_title_is_that_article_with_its_first_title(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    first = await _text(client, text=BODY, title=HEADLINE)
+
+    again = await _text(client, text=BODY, title="Kyiv arrest")
+
+    assert again["id"] == first["id"]
+    assert again["cached"] is True
+    assert again["original_title"] == HEADLINE
+    assert await _stored(app) == (1, 1, 1)
+
+
+async def test_force_summarizes_a_known_text_again_in_its_own_article_and_entry(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    first = await _text(client, text=BODY, title=HEADLINE)
+
+    forced = await _text(client, text=BODY, title="Kyiv arrest", force=True)
+
+    assert forced["id"] == first["id"]
+    assert forced["cached"] is False
+    assert forced["original_title"] == "Kyiv arrest"
+    assert forced["report"]["item_id"] == first["report"]["item_id"]
+    articles, items, _ = await _stored(app)
+    assert (articles, items) == (1, 1)
+    report = (await client.get(f"/reports/{DAY}")).json()
+    (item,) = _article_items(report)
+    assert item["title"] == forced["title"]
+
+
+async def test_a_known_text_in_another_language_is_summarized_once_more_as_the_same_entry(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    japanese = await _text(client, text=STORY, lang="ja")
+
+    english = await _text(client, text=STORY, lang="en")
+    english_again = await _text(client, text=STORY, lang="en")
+
+    assert japanese["id"] == english["id"] == english_again["id"]
+    assert english["cached"] is False  # no English summary was stored yet
+    assert english_again["cached"] is True
+    assert await _stored(app) == (1, 1, 2)
+
+
+async def test_a_text_sent_again_with_its_url_is_answered_from_storage(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    body = {"text": STORY, "url": "https://news.example/kyiv-arrest"}
+    first = await _text(client, **body)
+
+    again = await _text(client, **body)
+
+    assert again["id"] == first["id"]
+    assert again["cached"] is True
+    assert await _stored(app) == (1, 1, 1)
