@@ -87,11 +87,17 @@ class IdempotencyMiddleware:
             await problem(413, PayloadTooLarge.slug, PayloadTooLarge.title, str(exc.detail))
             return
         sessionmaker = scope["app"].state.secdigest.sessionmaker
+        caller = _caller(scope)
         fingerprint = idempotency.request_hash(
             "POST", path, bytes(scope.get("query_string", b"")).decode("latin-1"), body
         )
         decision = await idempotency.claim(
-            sessionmaker, key=key, method="POST", path=path, fingerprint=fingerprint
+            sessionmaker,
+            caller=caller,
+            key=key,
+            method="POST",
+            path=path,
+            fingerprint=fingerprint,
         )
         if isinstance(decision, idempotency.StoredAnswer):
             await _send_answer(send, decision, replayed=True)
@@ -113,14 +119,16 @@ class IdempotencyMiddleware:
                 headers={"Retry-After": "1"},
             )
             return
-        answer = await self._answer(scope, body, key)
+        answer = await self._answer(scope, body, caller, key)
         if answer.status_code >= 500:
-            await idempotency.forget(sessionmaker, key=key)
+            await idempotency.forget(sessionmaker, caller=caller, key=key)
         else:
-            await idempotency.remember(sessionmaker, key=key, answer=answer)
+            await idempotency.remember(sessionmaker, caller=caller, key=key, answer=answer)
         await _send_answer(send, answer, replayed=False)
 
-    async def _answer(self, scope: Scope, body: bytes, key: str) -> idempotency.StoredAnswer:
+    async def _answer(
+        self, scope: Scope, body: bytes, caller: str, key: str
+    ) -> idempotency.StoredAnswer:
         """Run the request with its body replayed, and capture the whole answer."""
         sessionmaker = scope["app"].state.secdigest.sessionmaker
         sent = False
@@ -150,9 +158,17 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await idempotency.forget(sessionmaker, key=key)
+            await idempotency.forget(sessionmaker, caller=caller, key=key)
             raise
         return idempotency.StoredAnswer(status, headers, b"".join(chunks))
+
+
+def _caller(scope: Scope) -> str:
+    """Whose Idempotency-Key this is: the caller the security middleware (outside this one)
+    authenticated, else the one anonymous caller of open mode."""
+    state = scope.get("state") or {}
+    caller = state.get("caller")
+    return caller if isinstance(caller, str) and caller else idempotency.ANONYMOUS
 
 
 async def _send_answer(send: Send, answer: idempotency.StoredAnswer, *, replayed: bool) -> None:

@@ -35,6 +35,12 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_keys"
 
+    # Whose key it is: "key:<prefix>" of an API key, or "anonymous" (no key exists, this
+    # machine only). Keys are scoped per caller, as Stripe scopes them per account: the same
+    # key from another caller is another record, never a replay of this one. Rows from
+    # before the column are "legacy" when API keys existed then (their caller is unknown:
+    # replayed to no one), else "anonymous" (every caller was).
+    caller: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(Text)

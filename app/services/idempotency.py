@@ -4,6 +4,11 @@ The key is claimed in its own committed transaction before the work starts, so t
 concurrent requests with one key cannot both do the work; the answer is stored once the
 work is done. Server errors are not kept (the client may retry them), and a claim whose
 request died is taken over after `STALE_AFTER`.
+
+Keys are scoped per caller (each API key, and the anonymous caller of open mode), as
+Stripe scopes them per account: a key is a client's name for its own request, and two
+clients may well pick the same one (`run-1`). Unscoped, the second would get the first's
+answer, or learn from a 422 that someone used that key.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +26,9 @@ from app.models import IdempotencyRecord
 
 STALE_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
+# The caller of a request without an API key (app/security.py lets one in only while no
+# key exists, from this machine): one caller, as every such request is the same principal.
+ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,52 +67,57 @@ def request_hash(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def _lookup(session: AsyncSession, key: str) -> IdempotencyRecord | None:
+def _is(caller: str, key: str) -> ColumnElement[bool]:
+    return and_(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+
+
+async def _lookup(session: AsyncSession, caller: str, key: str) -> IdempotencyRecord | None:
     return await session.scalar(
-        select(IdempotencyRecord)
-        .where(IdempotencyRecord.key == key)
-        .execution_options(populate_existing=True)
+        select(IdempotencyRecord).where(_is(caller, key)).execution_options(populate_existing=True)
     )
 
 
 async def claim(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
+    caller: str,
     key: str,
     method: str,
     path: str,
     fingerprint: str,
 ) -> Decision:
-    """Claim the key for this request, or say what to answer instead."""
+    """Claim the caller's key for this request, or say what to answer instead."""
+
+    def record() -> IdempotencyRecord:
+        return IdempotencyRecord(
+            caller=caller, key=key, method=method, path=path, request_hash=fingerprint
+        )
+
     try:
         async with session_scope(sessionmaker) as session:
-            session.add(
-                IdempotencyRecord(key=key, method=method, path=path, request_hash=fingerprint)
-            )
+            session.add(record())
         return Claimed()
     except IntegrityError:
         pass
     async with session_scope(sessionmaker) as session:
-        record = await _lookup(session, key)
-        if record is None:  # removed since (a server error): claim again
-            session.add(
-                IdempotencyRecord(key=key, method=method, path=path, request_hash=fingerprint)
-            )
+        stored = await _lookup(session, caller, key)
+        if stored is None:  # removed since (a server error): claim again
+            session.add(record())
             return Claimed()
-        if record.request_hash != fingerprint:
+        if stored.request_hash != fingerprint:
             return Mismatch()
-        if record.status_code is not None:
+        if stored.status_code is not None:
             return StoredAnswer(
-                record.status_code, dict(record.headers or {}), (record.body or "").encode()
+                stored.status_code, dict(stored.headers or {}), (stored.body or "").encode()
             )
-        if datetime.now(UTC) - record.created_at > STALE_AFTER:
+        if datetime.now(UTC) - stored.created_at > STALE_AFTER:
             # The first request died without an answer: this one takes the key over.
             taken = await session.execute(
                 update(IdempotencyRecord)
                 .where(
-                    IdempotencyRecord.key == key,
+                    _is(caller, key),
                     IdempotencyRecord.status_code.is_(None),
-                    IdempotencyRecord.created_at == record.created_at,
+                    IdempotencyRecord.created_at == stored.created_at,
                 )
                 .values(created_at=datetime.now(UTC))
             )
@@ -116,6 +129,7 @@ async def claim(
 async def remember(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
+    caller: str,
     key: str,
     answer: StoredAnswer,
 ) -> None:
@@ -123,7 +137,7 @@ async def remember(
     async with session_scope(sessionmaker) as session:
         await session.execute(
             update(IdempotencyRecord)
-            .where(IdempotencyRecord.key == key)
+            .where(_is(caller, key))
             .values(
                 status_code=answer.status_code,
                 headers=answer.headers,
@@ -132,7 +146,7 @@ async def remember(
         )
 
 
-async def forget(sessionmaker: async_sessionmaker[AsyncSession], *, key: str) -> None:
+async def forget(sessionmaker: async_sessionmaker[AsyncSession], *, caller: str, key: str) -> None:
     """Release a claimed key (the request failed on our side: it may be retried)."""
     async with session_scope(sessionmaker) as session:
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        await session.execute(delete(IdempotencyRecord).where(_is(caller, key)))
