@@ -9,12 +9,12 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from app.errors import install_error_handlers
-from app.jobs import start_jobs, stop_jobs
-from app.middleware import IdempotencyMiddleware, RequestContextMiddleware
+from app.http.middleware import IdempotencyMiddleware, RequestContextMiddleware
+from app.http.security import install_security
 from app.routers import feeds, health, iocs, jobs, reports, summarize
-from app.security import install_security
 from app.settings import Settings, get_settings
 from app.state import AppState
+from app.tasks import start_jobs, stop_jobs
 
 DESCRIPTION = """\
 Security news in, the **Daily Security Info** digest out: summaries, typed IOCs

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import create_engine, create_sessionmaker
 from app.services.fetch import FetchPolicy, new_http_client
-from app.services.iocs_flags import BenignList
-from app.services.limits import BoundedEngine, Limits
-from app.services.netguard import AllowList
+from app.services.fetch.netguard import AllowList
+from app.services.iocs.flags import BenignList
 from app.services.pipeline import Tools
+from app.services.pipeline.limits import BoundedEngine, Limits
 from app.services.summarize.engines import build_engine, close_engine
 from app.settings import Settings
 

@@ -16,9 +16,9 @@ from datetime import timedelta
 from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
-from app.jobs import accept_jobs, broker, resume_unfinished, schedule_feeds, stop_jobs
 from app.settings import Settings
 from app.state import AppState
+from app.tasks import accept_jobs, broker, resume_unfinished, schedule_feeds, stop_jobs
 
 log = logging.getLogger("secdigest.worker")
 

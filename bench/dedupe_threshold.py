@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.services.dedupe import (  # noqa: E402 - after the path set-up above
+from app.services.reports.dedupe import (  # noqa: E402 - after the path set-up above
     MIN_TOKENS,
     NEAR_DUPLICATE,
     near_duplicate,

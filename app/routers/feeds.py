@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 
 from app.deps import SessionDep, SettingsDep, StateDep
 from app.errors import PROBLEM_JSON
-from app.jobs import pull_feeds_now
 from app.schemas.feeds import (
     FeedCreate,
     FeedListRead,
@@ -23,6 +22,7 @@ from app.schemas.feeds import (
 )
 from app.schemas.ids import RowId
 from app.services import feeds
+from app.tasks import pull_feeds_now
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 

@@ -19,7 +19,7 @@ from app.schemas.curation import (
 from app.schemas.ids import RowId
 from app.schemas.reports import ReportListRead, ReportRead, ReportSummaryRead, report_read
 from app.services import curation, reports
-from app.services.markdown import labels_for, parse_digest, render_digest
+from app.services.markdown import labels_for, parse_report, render_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -59,11 +59,11 @@ async def get_report(
 ) -> ReportRead | PlainTextResponse:
     """A day's report as JSON or Markdown."""
     resolved = await reports.resolve_day(session, day, settings.tz)
-    digest = await reports.load_digest(session, resolved)
+    digest = await reports.load_document(session, resolved)
     language = lang or settings.lang
     labels = labels_for(language, settings.model_recommendations_label)
     if markdown:
-        return PlainTextResponse(render_digest(digest, labels), media_type="text/markdown")
+        return PlainTextResponse(render_report(digest, labels), media_type="text/markdown")
     return report_read(digest, labels, language)
 
 
@@ -103,11 +103,11 @@ async def put_report(
         markdown = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRequest("the Markdown must be UTF-8") from exc
-    digest = parse_digest(markdown, day=resolved)
-    stored = await reports.import_digest(session, resolved, digest)
+    digest = parse_report(markdown, day=resolved)
+    stored = await reports.import_document(session, resolved, digest)
     language = lang or settings.lang
     return report_read(
-        reports.report_to_digest(stored),
+        reports.report_to_document(stored),
         labels_for(language, settings.model_recommendations_label),
         language,
     )

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep
 from app.errors import PROBLEM_JSON
-from app.jobs import SUMMARIZE, enqueue, summarize_payload
 from app.schemas.jobs import job_read
 from app.schemas.summarize import (
     ArticleRead,
@@ -20,7 +19,8 @@ from app.schemas.summarize import (
 )
 from app.services import jobs, pipeline
 from app.services.markdown import labels_for, render_item
-from app.services.reports import item_to_digest, today
+from app.services.reports import item_to_document, today
+from app.tasks import SUMMARIZE, enqueue, summarize_payload
 
 router = APIRouter(tags=["summarize"])
 
@@ -72,6 +72,6 @@ async def summarize(
     outcome = await pipeline.run_submission(session, tools, submission)
     if markdown and not isinstance(outcome, list):
         labels = labels_for(submission.placement.lang, settings.model_recommendations_label)
-        block = render_item(item_to_digest(outcome.item, full=True), labels)
+        block = render_item(item_to_document(outcome.item, full=True), labels)
         return PlainTextResponse(block, media_type="text/markdown")
     return summarize_response(outcome)

@@ -21,8 +21,8 @@ from app.models import ReportItem
 from app.schemas.reports import ReportItemRead, report_item_read
 from app.services.curation import ItemEdit
 from app.services.pipeline import Placement
-from app.services.reports import item_to_digest
-from app.services.sections import Section
+from app.services.reports import item_to_document
+from app.services.reports.sections import Section
 
 MAX_TITLE = 500
 MAX_LINE = 2000
@@ -188,5 +188,5 @@ class CuratedItemRead(ReportItemRead):
 
 def curated_item_read(item: ReportItem, day: dt.date) -> CuratedItemRead:
     """A stored item as the curation answer."""
-    shown = report_item_read(item_to_digest(item))
+    shown = report_item_read(item_to_document(item))
     return CuratedItemRead(**dict(shown), date=day, position=item.position)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.models import Feed
 from app.schemas.ids import RowId
 from app.services.feeds import PullTally
-from app.services.sections import Section
+from app.services.reports.sections import Section
 
 MIN_INTERVAL = 60
 MAX_INTERVAL = 30 * 24 * 3600

@@ -7,9 +7,9 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from app.schemas.summarize import IocRead
-from app.services.digest import Digest, DigestItem
 from app.services.markdown.labels import Labels
-from app.services.sections import Section
+from app.services.reports.document import DocumentItem, ReportDocument
+from app.services.reports.sections import Section
 
 
 class SourceRead(BaseModel):
@@ -70,7 +70,7 @@ class ReportListRead(BaseModel):
     reports: list[ReportSummaryRead]
 
 
-def report_item_read(item: DigestItem) -> ReportItemRead:
+def report_item_read(item: DocumentItem) -> ReportItemRead:
     """A digest entry as JSON."""
     return ReportItemRead(
         id=item.id,
@@ -94,7 +94,7 @@ def report_item_read(item: DigestItem) -> ReportItemRead:
     )
 
 
-def report_read(digest: Digest, labels: Labels, lang: str) -> ReportRead:
+def report_read(digest: ReportDocument, labels: Labels, lang: str) -> ReportRead:
     """A day's digest as JSON, every section present and in report order."""
     assert digest.day is not None
     return ReportRead(

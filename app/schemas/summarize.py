@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import problem_dict
 from app.services.pipeline import ArticleResult, Outcome, Placement, Submission, UrlFailure
-from app.services.sections import Section
+from app.services.reports.sections import Section
 
 MAX_URLS = 20
 

@@ -24,11 +24,11 @@ from app.errors import InvalidRequest, NotFound, SecdigestError
 from app.models import Report, ReportItem
 from app.models.types import utcnow
 from app.services import pipeline
-from app.services.digest import ItemKind
 from app.services.pipeline import Placement, Tools
 from app.services.reports import get_or_create_report, get_report
-from app.services.sections import LINK_SECTIONS, Section
-from app.services.urls import canonical_url
+from app.services.reports.document import ItemKind
+from app.services.reports.sections import LINK_SECTIONS, Section
+from app.services.reports.urls import canonical_url
 
 _TEXT_LISTS = ("summary", "recommendations", "other", "model_recommendations")
 

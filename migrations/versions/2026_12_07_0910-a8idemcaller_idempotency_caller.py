@@ -16,7 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Written here rather than imported: a migration must not change when app code does.
-ANONYMOUS = "anonymous"  # app.services.idempotency.ANONYMOUS
+ANONYMOUS = "anonymous"  # app.http.idempotency.ANONYMOUS
 LEGACY = "legacy"  # no caller is ever named this: such a row is replayed to no one
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from app.db import session_scope
 from app.services import apikeys
-from app.services.markdown import parse_digest
+from app.services.markdown import parse_report
 from app.state import AppState
 from tests.support.site import FixtureSite, Route, SiteServer
 
@@ -123,7 +123,7 @@ async def test_link_in_an_article_section_is_a_link_line_there_and_survives_impo
     assert tools.startswith("\n#### A tool\nhttps://tools.example/a\n")
     assert tools.endswith("\n\n- [Link 7](https://news.example.org/7)\n")
     # The format's one parser reads it back as the same two items.
-    parsed = parse_digest(rendered)
+    parsed = parse_report(rendered)
     assert [(i.kind.value, i.title) for i in parsed.section_items(parsed.items[0].section)] == [
         ("article", "A tool"),
         ("link", "Link 7"),

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.db import session_scope
 from app.models import Job
 from app.services import feeds
-from app.services.sections import Section
+from app.services.reports.sections import Section
 from tests.api.test_dedupe import _page as article_page
 from tests.support.site import FEEDS_DIR as FEEDS
 from tests.support.site import FixtureSite, Route, SiteServer

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from app.services.netguard import IPAddress, Resolver
+from app.services.fetch.netguard import IPAddress, Resolver
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "site"
 MB = 1024 * 1024

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from app.cli import main
 from app.db import session_scope
 from app.errors import InvalidRequest, NotFound
+from app.http.security import bind_host, is_loopback, open_mode_warning, route_path, serve_host
 from app.models.types import utcnow
-from app.security import bind_host, is_loopback, open_mode_warning, route_path, serve_host
 from app.services import apikeys
 from app.settings import Settings, get_settings
 from app.state import AppState

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.charset import decode_html, parser_input
+from app.services.extract.charset import decode_html, parser_input
 
 SITE = Path(__file__).parents[1] / "fixtures" / "site"
 JA = "不正アクセスによる情報漏えいの可能性について、お知らせいたします。"

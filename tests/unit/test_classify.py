@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.services.iocs import find_iocs
-from app.services.sections import Section
+from app.services.reports.sections import Section
 from app.services.summarize.base import SummaryInput
 from app.services.summarize.classify import THRESHOLD, classify_section, section_scores
 from app.services.summarize.offline import summarize_offline

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.schemas.reports import report_item_read
-from app.services.dedupe import (
+from app.services.markdown import labels_for, parse_report, render_report
+from app.services.reports.dedupe import (
     MAX_TOKENS,
     NEAR_DUPLICATE,
     accepted_canonical,
@@ -18,9 +19,8 @@ from app.services.dedupe import (
     similarity,
     story_tokens,
 )
-from app.services.digest import Digest, DigestItem, DigestSource, ItemKind
-from app.services.markdown import labels_for, parse_digest, render_digest
-from app.services.sections import Section
+from app.services.reports.document import DocumentItem, DocumentSource, ItemKind, ReportDocument
+from app.services.reports.sections import Section
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe"
 PAIRS = json.loads((FIXTURES / "pairs.json").read_text(encoding="utf-8"))
@@ -115,25 +115,25 @@ def test_subdomains_of_one_registrable_domain_are_one_site() -> None:
     assert not same_site("https://example.co.uk/", "https://other.co.uk/")
 
 
-def _merged_entry() -> DigestItem:
-    return DigestItem(
+def _merged_entry() -> DocumentItem:
+    return DocumentItem(
         kind=ItemKind.ARTICLE,
         section=Section.DAILY_NEWS,
         title="Akira claims attack on Halvorsen Helse",
         url="https://news-a.example/halvorsen",
         summary=["Ambulances were diverted."],
         sources=[
-            DigestSource(url="https://news-b.example/akira-halvorsen", title="Akira claims"),
-            DigestSource(url="https://news-c.example/2026/12/bergen-clinics/"),
+            DocumentSource(url="https://news-b.example/akira-halvorsen", title="Akira claims"),
+            DocumentSource(url="https://news-c.example/2026/12/bergen-clinics/"),
         ],
     )
 
 
 def test_every_source_of_an_entry_is_a_line_under_its_title_and_reads_back() -> None:
-    digest = Digest(day=date(2026, 12, 2), items=[_merged_entry()])
+    digest = ReportDocument(day=date(2026, 12, 2), items=[_merged_entry()])
 
-    markdown = render_digest(digest, labels_for("ja"))
-    parsed = parse_digest(markdown, day=digest.day)
+    markdown = render_report(digest, labels_for("ja"))
+    parsed = parse_report(markdown, day=digest.day)
 
     assert (
         "#### Akira claims attack on Halvorsen Helse\n"
@@ -144,7 +144,7 @@ def test_every_source_of_an_entry_is_a_line_under_its_title_and_reads_back() -> 
     (entry,) = parsed.items
     assert entry.url == "https://news-a.example/halvorsen"
     assert [s.url for s in entry.sources] == [s.url for s in _merged_entry().sources]
-    assert render_digest(parsed, labels_for("ja")) == markdown
+    assert render_report(parsed, labels_for("ja")) == markdown
 
 
 def test_json_lists_the_entry_url_first_then_the_merged_sources() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.services.extract import ArticleText, extract_article, text_to_article
-from app.services.extract_meta import parse_date, strip_site_suffix
+from app.services.extract._meta import parse_date, strip_site_suffix
 
 SITE = Path(__file__).parents[1] / "fixtures" / "site"
 URL = "https://harbor-threat-review.example/2024/12/ember-lynx-fake-updates/"

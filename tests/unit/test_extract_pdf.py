@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.services.extract_pdf import extract_pdf, looks_like_pdf
+from app.services.extract.pdf import extract_pdf, looks_like_pdf
 from tests.support.pdf import make_pdf
 
 

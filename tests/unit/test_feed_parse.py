@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services import feed_parse
-from app.services.feed_parse import EntryFilter, FeedEntry, NotAFeed, ParsedFeed, parse_feed
+from app.services.feeds import parse as feed_parse
+from app.services.feeds.parse import EntryFilter, FeedEntry, NotAFeed, ParsedFeed, parse_feed
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 BASE = "https://news.example/feeds/x.xml"

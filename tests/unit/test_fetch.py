@@ -16,7 +16,7 @@ import pytest
 
 from app.errors import FetchBlocked, FetchFailed, FetchTimeout, InvalidRequest
 from app.services.fetch import FetchPolicy, fetch_page, new_http_client
-from app.services.netguard import AllowList, IPAddress, system_resolver
+from app.services.fetch.netguard import AllowList, IPAddress, system_resolver
 from tests.support.hostile import Canary, HostileServer, StubResolver, tls_for
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.errors import FetchFailed, FetchTooLarge
-from app.services.fetch_body import looks_binary, read_body
+from app.services.fetch._body import looks_binary, read_body
 from tests.support.hostile import MB, SITE_DIR, bomb
 
 ARTICLE = (SITE_DIR / "english-news.html").read_bytes()

@@ -543,7 +543,7 @@ def test_well_known_names_are_benign_but_their_subdomains_and_urls_are_not() -> 
 
 
 def test_benign_list_is_configurable() -> None:
-    from app.services.iocs_flags import BenignList
+    from app.services.iocs.flags import BenignList
 
     custom = BenignList.with_defaults(["intranet-mirror.net", "203.0.113.0/24", ""])
     flags = flags_of("sync from intranet-mirror.net and 45.9.1.2", benign=custom)

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.services.iocs import find_iocs
-from app.services.sections import Section
+from app.services.reports.sections import Section
 from app.services.summarize.base import SummaryInput
 from app.services.summarize.llm import LLMEngine
 from app.services.summarize.prompt import PROMPT_VERSION

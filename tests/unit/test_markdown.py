@@ -6,26 +6,26 @@ from datetime import date
 
 import pytest
 
-from app.services.digest import Digest, DigestIoc, DigestItem, ItemKind
 from app.services.markdown import (
     MarkdownError,
     labels_for,
-    parse_digest,
-    render_digest,
+    parse_report,
     render_item,
+    render_report,
 )
-from app.services.sections import Section
+from app.services.reports.document import DocumentIoc, DocumentItem, ItemKind, ReportDocument
+from app.services.reports.sections import Section
 
 JA = labels_for("ja")
 
 
 def test_importing_and_rendering_the_sample_gives_the_same_bytes(sample_markdown: str) -> None:
-    rendered = render_digest(parse_digest(sample_markdown), JA)
+    rendered = render_report(parse_report(sample_markdown), JA)
     assert rendered.encode("utf-8") == sample_markdown.rstrip("\n").encode("utf-8") + b"\n"
 
 
 def test_sample_parses_into_its_items(sample_markdown: str) -> None:
-    digest = parse_digest(sample_markdown)
+    digest = parse_report(sample_markdown)
     news = digest.section_items(Section.DAILY_NEWS)
     assert len(news) == 6
     assert news[0].title == "米国組織、4ヶ月間にわたり中国のハッカーによる侵入被害"
@@ -42,7 +42,7 @@ def test_sample_parses_into_its_items(sample_markdown: str) -> None:
     assert digest.section_items(Section.TOOLS) == []
 
 
-def _article(**overrides: object) -> DigestItem:
+def _article(**overrides: object) -> DocumentItem:
     fields: dict[str, object] = {
         "kind": ItemKind.ARTICLE,
         "section": Section.DAILY_NEWS,
@@ -51,12 +51,12 @@ def _article(**overrides: object) -> DigestItem:
         "summary": ["First point."],
     }
     fields.update(overrides)
-    return DigestItem(**fields)  # type: ignore[arg-type]
+    return DocumentItem(**fields)  # type: ignore[arg-type]
 
 
-def _round_trip(item: DigestItem) -> DigestItem:
-    markdown = render_digest(Digest(day=date(2024, 12, 6), items=[item]), JA)
-    (parsed,) = parse_digest(markdown).items
+def _round_trip(item: DocumentItem) -> DocumentItem:
+    markdown = render_report(ReportDocument(day=date(2024, 12, 6), items=[item]), JA)
+    (parsed,) = parse_report(markdown).items
     return parsed
 
 
@@ -74,7 +74,7 @@ def _round_trip(item: DigestItem) -> DigestItem:
 )
 def test_hostile_titles_keep_the_structure_and_come_back(title: str, read_back: str) -> None:
     item = _article(title=title)
-    markdown = render_digest(Digest(day=None, items=[item]), JA)
+    markdown = render_report(ReportDocument(day=None, items=[item]), JA)
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
     assert len(headings) == 1 + 7 + 1  # the title, the seven sections, the one entry
     assert _round_trip(item).title == read_back
@@ -82,7 +82,7 @@ def test_hostile_titles_keep_the_structure_and_come_back(title: str, read_back: 
 
 def test_bullet_with_newline_and_markdown_link_stays_one_inert_line() -> None:
     item = _article(summary=["see [here](https://evil.example/x)\n### injected\n- and ![img](x)"])
-    markdown = render_digest(Digest(day=None, items=[item]), JA)
+    markdown = render_report(ReportDocument(day=None, items=[item]), JA)
     assert "### injected" not in markdown.splitlines()
     assert "](https://evil" not in markdown
     assert "![img]" not in markdown
@@ -94,7 +94,7 @@ def test_bullet_with_newline_and_markdown_link_stays_one_inert_line() -> None:
 def test_iocs_are_defanged_everywhere_including_bullets() -> None:
     item = _article(
         summary=["The loader beacons to https://update-check.net/gate.php from 45.137.21.9."],
-        iocs=[DigestIoc("domain", "evil-cdn.com", "evil-cdn[.]com")],
+        iocs=[DocumentIoc("domain", "evil-cdn.com", "evil-cdn[.]com")],
         recommendations=["Block evil-cdn.com at the proxy."],
     )
     block = render_item(item, JA)
@@ -124,17 +124,17 @@ def test_model_recommendations_heading_is_configurable() -> None:
 
 
 def test_english_report_parses_back_to_the_same_digest() -> None:
-    digest = Digest(
+    digest = ReportDocument(
         day=None,
         items=[
             _article(other=["Attributed to APT99."]),
-            DigestItem(ItemKind.LINK, Section.MEMOS, "A memo", "https://x.example/1"),
-            DigestItem(ItemKind.LINK, Section.MEMOS, "Another", "https://x.example/2"),
+            DocumentItem(ItemKind.LINK, Section.MEMOS, "A memo", "https://x.example/1"),
+            DocumentItem(ItemKind.LINK, Section.MEMOS, "Another", "https://x.example/2"),
         ],
     )
-    markdown = render_digest(digest, labels_for("en"))
+    markdown = render_report(digest, labels_for("en"))
     assert "### Other memos\n- [A memo](https://x.example/1)\n- [Another]" in markdown
-    parsed = parse_digest(markdown)
+    parsed = parse_report(markdown)
     assert [(i.kind, i.title, i.url) for i in parsed.items] == [
         (i.kind, i.title, i.url) for i in digest.items
     ]
@@ -142,7 +142,7 @@ def test_english_report_parses_back_to_the_same_digest() -> None:
 
 
 def test_every_section_appears_once_in_order_with_na_when_empty() -> None:
-    markdown = render_digest(Digest(day=None), JA)
+    markdown = render_report(ReportDocument(day=None), JA)
     assert markdown == (
         "# Daily Security Info\n\n### Tools\nN/A\n\n### malware campaign\nN/A\n\n"
         "### security report\nN/A\n\n### cybercrime topics\nN/A\n\n### 日々のニュース要約\nN/A\n\n"
@@ -162,11 +162,11 @@ def test_every_section_appears_once_in_order_with_na_when_empty() -> None:
 )
 def test_malformed_markdown_names_the_bad_line(markdown: str, line: int) -> None:
     with pytest.raises(MarkdownError, match=f"line {line}:"):
-        parse_digest(markdown)
+        parse_report(markdown)
 
 
 def test_link_urls_cannot_close_the_link_early() -> None:
-    item = DigestItem(ItemKind.LINK, Section.MEMOS, "t", "https://x.example/a (b)<c>")
+    item = DocumentItem(ItemKind.LINK, Section.MEMOS, "t", "https://x.example/a (b)<c>")
     line = render_item(item, JA)
     assert line == "- [t](https://x.example/a%20%28b%29%3Cc%3E)\n"
 

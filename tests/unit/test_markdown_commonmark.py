@@ -10,10 +10,16 @@ from datetime import date
 
 import pytest
 
-from app.services.digest import Digest, DigestIoc, DigestItem, DigestSource, ItemKind
 from app.services.iocs import defang_text
-from app.services.markdown import labels_for, parse_digest, render_digest, render_item
-from app.services.sections import Section
+from app.services.markdown import labels_for, parse_report, render_item, render_report
+from app.services.reports.document import (
+    DocumentIoc,
+    DocumentItem,
+    DocumentSource,
+    ItemKind,
+    ReportDocument,
+)
+from app.services.reports.sections import Section
 from tests.support.commonmark import href, read
 
 JA = labels_for("ja")
@@ -44,38 +50,38 @@ USES = "evil[.]com, 1.2.3[.]4, user[@]evil[.]com, hxxps[://]evil[.]com/x, [dot],
 LINK_URLS = ["https://www.security-next.com/164989", "https://x.com/1ZRR4H/status/1"]
 
 
-def _hostile_day(payload: str, *, odd_urls: bool = True) -> Digest:
+def _hostile_day(payload: str, *, odd_urls: bool = True) -> ReportDocument:
     """A day whose every outside-text field holds `payload`, plus indicators that use it."""
-    article = DigestItem(
+    article = DocumentItem(
         kind=ItemKind.ARTICLE,
         section=Section.DAILY_NEWS,
         title=payload,
         url="https://news.example.com/a",
         summary=[payload, f"Seen: {USES}", payload],
         iocs=[
-            DigestIoc(type="domain", value="evil.com", defanged="evil[.]com"),
-            DigestIoc(type="url", value="https://evil.com/x", defanged="hxxps://evil[.]com/x"),
-            DigestIoc(type="other", value=payload, defanged=payload),
+            DocumentIoc(type="domain", value="evil.com", defanged="evil[.]com"),
+            DocumentIoc(type="url", value="https://evil.com/x", defanged="hxxps://evil[.]com/x"),
+            DocumentIoc(type="other", value=payload, defanged=payload),
         ],
         recommendations=[payload, USES],
         other=[payload],
         model_recommendations=[payload],
     )
     # An imported digest can put anything on a URL line.
-    odd_url_item = DigestItem(
+    odd_url_item = DocumentItem(
         kind=ItemKind.ARTICLE,
         section=Section.MALWARE_CAMPAIGN,
         title=USES,
         url=payload,
         summary=[USES],
-        sources=[DigestSource(url=payload), DigestSource(url="https://other.example/b")],
+        sources=[DocumentSource(url=payload), DocumentSource(url="https://other.example/b")],
     )
     links = [
-        DigestItem(kind=ItemKind.LINK, section=Section.JAPAN_INCIDENTS, title=payload, url=url)
+        DocumentItem(kind=ItemKind.LINK, section=Section.JAPAN_INCIDENTS, title=payload, url=url)
         for url in LINK_URLS
     ]
     items = [article, odd_url_item, *links] if odd_urls else [article, *links]
-    return Digest(day=date(2024, 12, 6), title=payload, items=items)
+    return ReportDocument(day=date(2024, 12, 6), title=payload, items=items)
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
@@ -86,7 +92,7 @@ def test_each_payload_is_live_when_pasted_raw(payload: str) -> None:
 
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_a_hostile_day_renders_no_link_image_or_html_but_its_link_lines(payload: str) -> None:
-    markdown = render_digest(_hostile_day(payload), JA)
+    markdown = render_report(_hostile_day(payload), JA)
     rendered = read(markdown)
     assert rendered.links == [href(url) for url in LINK_URLS]
     assert rendered.images == []
@@ -101,7 +107,7 @@ def test_one_hostile_entry_renders_no_link_image_or_html(payload: str) -> None:
 
 
 def test_defanged_indicators_read_as_text_next_to_a_definition_attempt() -> None:
-    rendered = read(render_digest(_hostile_day(HOSTILE[0]), JA))
+    rendered = read(render_report(_hostile_day(HOSTILE[0]), JA))
     # Shown as written: the brackets are visible text, not link syntax.
     assert "evil[.]com" in rendered.text
     assert "hxxps://evil[.]com/x" in rendered.text
@@ -111,7 +117,7 @@ def test_defanged_indicators_read_as_text_next_to_a_definition_attempt() -> None
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_hostile_text_in_every_field_reads_back_as_written(payload: str) -> None:
     # (A URL line that is not a URL is refused on import: the round trip keeps real URLs.)
-    parsed = parse_digest(render_digest(_hostile_day(payload, odd_urls=False), JA))
+    parsed = parse_report(render_report(_hostile_day(payload, odd_urls=False), JA))
     article = parsed.items[0]
     # Whitespace folded and indicators defanged, as the digest shows them; nothing else.
     expected = defang_text(" ".join(payload.split()))
@@ -127,7 +133,7 @@ def test_hostile_text_in_every_field_reads_back_as_written(payload: str) -> None
 
 def test_a_link_line_url_cannot_leave_its_parentheses() -> None:
     hostile = "https://ok.example/a) [.]: //evil.example/x (b"
-    item = DigestItem(kind=ItemKind.LINK, section=Section.MEMOS, title="t", url=hostile)
-    rendered = read(render_digest(Digest(day=None, items=[item]), JA))
+    item = DocumentItem(kind=ItemKind.LINK, section=Section.MEMOS, title="t", url=hostile)
+    rendered = read(render_report(ReportDocument(day=None, items=[item]), JA))
     assert len(rendered.links) == 1
     assert rendered.links[0].startswith("https://ok.example/a%29%20")

@@ -16,9 +16,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import create_engine
+from app.http import idempotency
 from app.main import create_app
 from app.migrate import current_revision, downgrade, head_revision, upgrade
-from app.services import apikeys, idempotency
+from app.services import apikeys
 from app.services.extract import text_to_article
 from app.services.pipeline import content_hash
 from app.settings import Settings

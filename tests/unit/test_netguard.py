@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.errors import FetchBlocked, FetchFailed
-from app.services.netguard import (
+from app.services.fetch.netguard import (
     AllowList,
     carried_ipv4,
     check_url,

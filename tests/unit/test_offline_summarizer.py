@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from app.services.iocs import Ioc, IocType
-from app.services.sections import Section
+from app.services.reports.sections import Section
 from app.services.summarize import offline_bullets
 from app.services.summarize.base import SummaryEngine, SummaryInput
 from app.services.summarize.offline import OfflineEngine, summarize_offline, trim

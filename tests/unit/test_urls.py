@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import FetchBlocked, InvalidRequest
-from app.services.urls import canonical_url
+from app.services.reports.urls import canonical_url
 
 
 @pytest.mark.parametrize(

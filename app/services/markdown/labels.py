@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.services.sections import SECTION_HEADINGS, Section
+from app.services.reports.sections import SECTION_HEADINGS, Section
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Markdown → Digest: the one parser of the digest format, the inverse of the renderer."""
+"""Markdown → ReportDocument: the one parser of the digest format, the inverse of the renderer."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.errors import InvalidRequest
-from app.services.digest import Digest, DigestIoc, DigestItem, DigestSource, ItemKind
 from app.services.iocs import find_iocs, refang
 from app.services.markdown.escape import unescape_text
 from app.services.markdown.labels import LABELS
-from app.services.sections import Section
+from app.services.reports.document import (
+    DocumentIoc,
+    DocumentItem,
+    DocumentSource,
+    ItemKind,
+    ReportDocument,
+)
+from app.services.reports.sections import Section
 
 # A link title may hold balanced brackets: the defanged indicators of its text (`evil[.]com`).
 # The three alternatives never match the same character, so a hostile line cannot make the
@@ -55,10 +61,10 @@ _EMPTY_MARKERS: tuple[frozenset[str], ...] = tuple(
 
 @dataclass(slots=True)
 class _OpenArticle:
-    item: DigestItem
+    item: DocumentItem
     lists: list[list[str]] = field(default_factory=list)
 
-    def finish(self) -> DigestItem:
+    def finish(self) -> DocumentItem:
         lists = [*self.lists, *([] for _ in range(_LIST_COUNT - len(self.lists)))]
         cleaned = [
             [] if len(entries) == 1 and entries[0] in _EMPTY_MARKERS[index] else entries
@@ -73,18 +79,18 @@ class _OpenArticle:
         return self.item
 
 
-def _parse_ioc(escaped: str) -> DigestIoc:
+def _parse_ioc(escaped: str) -> DocumentIoc:
     line = unescape_text(escaped)
     found = find_iocs(line)
     if len(found) >= 1 and found[0].raw.strip() == line.strip():
-        return DigestIoc(type=found[0].type.value, value=found[0].value, defanged=line)
+        return DocumentIoc(type=found[0].type.value, value=found[0].value, defanged=line)
     # Not an indicator the engine recognises: kept as the analyst wrote it.
-    return DigestIoc(type="other", value=refang(line), defanged=line)
+    return DocumentIoc(type="other", value=refang(line), defanged=line)
 
 
-def parse_digest(markdown: str, *, day: date | None = None) -> Digest:
+def parse_report(markdown: str, *, day: date | None = None) -> ReportDocument:
     """Read a digest written in the sample's format; MarkdownError names the first bad line."""
-    digest = Digest(day=day)
+    digest = ReportDocument(day=day)
     lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     section: Section | None = None
     article: _OpenArticle | None = None
@@ -121,7 +127,9 @@ def parse_digest(markdown: str, *, day: date | None = None) -> Digest:
         if line.startswith("#### "):
             close()
             title = unescape_text(line[5:].strip())
-            article = _OpenArticle(DigestItem(kind=ItemKind.ARTICLE, section=section, title=title))
+            article = _OpenArticle(
+                DocumentItem(kind=ItemKind.ARTICLE, section=section, title=title)
+            )
             continue
         if article is not None:
             entry = _ENTRY.match(line)
@@ -140,7 +148,7 @@ def parse_digest(markdown: str, *, day: date | None = None) -> Digest:
                 continue
             if not article.lists and _SOURCE.match(stripped):
                 # More lines of URLs: other sites that published the same story.
-                article.item.sources.append(DigestSource(url=stripped))
+                article.item.sources.append(DocumentSource(url=stripped))
                 continue
             raise MarkdownError(f"line {number}: unexpected text in an article entry")
         if stripped in _EMPTY_SECTION:
@@ -148,7 +156,7 @@ def parse_digest(markdown: str, *, day: date | None = None) -> Digest:
         link = _LINK.match(line)
         if link:
             digest.items.append(
-                DigestItem(
+                DocumentItem(
                     kind=ItemKind.LINK,
                     section=section,
                     title=unescape_text(link.group("title")),

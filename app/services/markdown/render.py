@@ -1,4 +1,4 @@
-"""Digest → Markdown, from the Jinja2 template in app/templates/."""
+"""ReportDocument → Markdown, from the Jinja2 template in app/templates/."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from app.services.digest import Digest, DigestItem, ItemKind
 from app.services.iocs import defang_text
 from app.services.markdown.escape import escape_text, escape_url, guard_line_start
 from app.services.markdown.labels import Labels
+from app.services.reports.document import DocumentItem, ItemKind, ReportDocument
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -58,7 +58,7 @@ def _ioc_line(defanged: str) -> str:
     return _text(defanged)
 
 
-def _item_view(item: DigestItem, labels: Labels) -> _ItemView:
+def _item_view(item: DocumentItem, labels: Labels) -> _ItemView:
     url = escape_url(item.url) if item.url else None
     if item.kind == ItemKind.LINK:
         return _ItemView(kind="link", title=_text(item.title), url=url or "", lists=[])
@@ -85,7 +85,7 @@ def _item_view(item: DigestItem, labels: Labels) -> _ItemView:
     return _ItemView(kind="article", title=_text(item.title), url=url, lists=lists, sources=sources)
 
 
-def render_digest(digest: Digest, labels: Labels) -> str:
+def render_report(digest: ReportDocument, labels: Labels) -> str:
     """The whole day's digest as Markdown, ending with a newline."""
     sections = [
         _SectionView(
@@ -101,7 +101,7 @@ def render_digest(digest: Digest, labels: Labels) -> str:
     )
 
 
-def render_item(item: DigestItem, labels: Labels) -> str:
+def render_item(item: DocumentItem, labels: Labels) -> str:
     """One entry as the digest shows it (for `POST /summarize?format=md`)."""
     view = _item_view(item, labels)
     if view.kind == "link":

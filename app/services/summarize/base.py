@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.services.iocs import Ioc
-from app.services.sections import Section
+from app.services.reports.sections import Section
 
 
 @dataclass(frozen=True, slots=True)

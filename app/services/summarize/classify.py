@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.services.iocs import Ioc, IocType, find_iocs
-from app.services.sections import Section
+from app.services.reports.sections import Section
 
 THRESHOLD = 4.0
 _LEDE_CHARS = 500

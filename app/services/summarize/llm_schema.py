@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from app.services.sections import Section
+from app.services.reports.sections import Section
 
 TITLE_CHARS = 200
 ITEM_CHARS = 400

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.services.lang import detect_lang
+from app.services.extract.lang import detect_lang
 from app.services.summarize import cues
 from app.services.summarize.base import SummaryInput, SummaryResult
 from app.services.summarize.classify import classify_section

@@ -21,7 +21,8 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from app.db import session_scope
 from app.errors import NotFound, SecdigestError, problem_dict
 from app.schemas.summarize import SummarizeRequest, submission_of, summarize_response
-from app.services import feed_pull, feeds, jobs, pipeline
+from app.services import feeds, jobs, pipeline
+from app.services.feeds import pull as feed_pull
 from app.services.reports import today
 from app.settings import get_settings
 from app.state import AppState

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
-from app.services.extract_blocks import Walk
-from app.services.extract_meta import title_key
+from app.services.extract._blocks import Walk
+from app.services.extract._meta import title_key
 
 _SEMANTIC = ("[itemprop=articleBody]", "article", "main", "[role=main]")
 _LINE_KINDS = frozenset({"li", "tr", "dd", "dt"})

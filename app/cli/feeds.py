@@ -17,11 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.db import session_scope
 from app.errors import InvalidRequest, SecdigestError, problem_slug
-from app.jobs import pull_feeds_now, resume_unfinished, start_jobs, stop_jobs
 from app.schemas.feeds import FeedCreate, feed_read
 from app.services import feeds
 from app.settings import Settings
 from app.state import AppState
+from app.tasks import pull_feeds_now, resume_unfinished, start_jobs, stop_jobs
 
 
 def _fail(error: SecdigestError, subject: str | None = None) -> None:

@@ -22,9 +22,9 @@ from app.errors import FetchFailed, FetchTimeout, SecdigestError, problem_dict, 
 from app.models import Article, Feed, Job
 from app.models.types import utcnow
 from app.services import jobs, pipeline
-from app.services.feed_parse import EntryFilter, FeedEntry, ParsedFeed, parse_feed
+from app.services.feeds.parse import EntryFilter, FeedEntry, ParsedFeed, parse_feed
 from app.services.fetch import FetchedPage, fetch_page
-from app.services.urls import canonical_url
+from app.services.reports.urls import canonical_url
 
 log = logging.getLogger("secdigest.feeds")
 

@@ -1,36 +1,38 @@
 """One article through every step: fetch, extract, find IOCs, summarize, store, place.
 
-The only module that knows the order of the steps; the API, the CLI and (later) the jobs
-all come through here.
+The only module that knows the order of the steps; the API, the CLI and the jobs all come
+through here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import close_transaction
 from app.errors import InvalidRequest, NotAnArticle, SecdigestError
-from app.models import Article, ArticleIoc, ReportItem, Summary
-from app.services import dedupe, summaries
+from app.models import Article, ReportItem, Summary
 from app.services.extract import ArticleText, extract_article, text_to_article
-from app.services.extract_pdf import extract_pdf, looks_like_pdf
+from app.services.extract.pdf import extract_pdf, looks_like_pdf
 from app.services.fetch import FetchPolicy, fetch_page
 from app.services.iocs import Ioc, find_iocs
-from app.services.iocs_flags import BenignList
-from app.services.limits import Limits
-from app.services.reports import place_article
-from app.services.sections import Section
+from app.services.iocs.flags import BenignList
+from app.services.pipeline.limits import Limits
+from app.services.pipeline.store import (
+    content_hash,
+    store_article,
+    stored_summary,
+)
+from app.services.reports import dedupe, place_article
+from app.services.reports.sections import Section
+from app.services.reports.urls import canonical_url
+from app.services.summarize import cache as summary_cache
 from app.services.summarize.base import SummaryEngine, SummaryInput
-from app.services.urls import canonical_url
 
 log = logging.getLogger("secdigest.pipeline")
 
@@ -71,11 +73,6 @@ class ArticleResult:
     cached: bool
     # The summary was a cached model summary of the same text: no model call this time.
     summary_reused: bool = False
-
-
-def content_hash(text: str) -> str:
-    """Hash of the extracted text: the same article under two URLs has the same one."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 async def summarize_url(
@@ -186,12 +183,12 @@ async def summarize_text(
 async def _reuse(
     session: AsyncSession, tools: Tools, article: Article, placement: Placement
 ) -> ArticleResult:
-    summary = _stored_summary(article, placement.lang)
+    summary = stored_summary(article, placement.lang)
     cached = summary is not None
     if summary is None:
         # Known article, new language: summarize the stored text again, nothing is fetched.
         iocs = _find(tools, article.title, article.text, article.url or article.final_url)
-        summary, _ = await summaries.summarize(
+        summary, _ = await summary_cache.summarize(
             session,
             tools.summarizer,
             _summary_input(article, iocs, placement.lang),
@@ -205,11 +202,6 @@ async def _reuse(
     )
     log.info("pipeline.reused article=%s cached=%s", article.id, cached)
     return ArticleResult(article, summary, item, placement.day, cached=cached)
-
-
-def _stored_summary(article: Article, lang: str) -> Summary | None:
-    matching = [s for s in article.summaries if s.requested_lang == lang]
-    return matching[-1] if matching else None
 
 
 def _find(tools: Tools, title: str | None, text: str, source_url: str | None) -> list[Ioc]:
@@ -227,22 +219,6 @@ def _summary_input(article: Article, iocs: list[Ioc], lang: str) -> SummaryInput
         target_lang=lang,
         iocs=tuple(iocs),
     )
-
-
-def _ioc_rows(iocs: list[Ioc]) -> list[ArticleIoc]:
-    return [
-        ArticleIoc(
-            position=position,
-            type=ioc.type.value,
-            value=ioc.value,
-            defanged=ioc.defanged,
-            raw=ioc.raw,
-            was_defanged=ioc.was_defanged,
-            offset=ioc.start,
-            flags=list(ioc.flags),
-        )
-        for position, ioc in enumerate(iocs)
-    ]
 
 
 async def _process(
@@ -270,13 +246,13 @@ async def _process(
         iocs=tuple(iocs),
     )
     digest = content_hash(text)
-    summary, reused = await summaries.summarize(
+    summary, reused = await summary_cache.summarize(
         session, tools.summarizer, summary_input, content_hash=digest
     )
     # A text without a URL is keyed by its content (summarize_text); a URL is its own key,
     # and HTML without one has none (each submission is an article, as before).
     text_key = digest if source == "text" and url is None else None
-    article, raced = await _store_article(
+    article, raced = await store_article(
         session,
         url=url,
         text_key=text_key,
@@ -303,7 +279,7 @@ async def _process(
         },
         iocs=iocs,
     )
-    stored = _stored_summary(article, placement.lang) if raced else None
+    stored = stored_summary(article, placement.lang) if raced else None
     if stored is not None:
         # Another request stored this article while we summarized it (the same text or page
         # sent at once): its summary is the answer, so that every caller gets one entry, and
@@ -331,63 +307,6 @@ async def _process(
         len(text),
     )
     return ArticleResult(article, summary, item, placement.day, cached=False, summary_reused=reused)
-
-
-async def _store_article(
-    session: AsyncSession,
-    *,
-    url: str | None,
-    text_key: str | None,
-    keep_same_text: bool,
-    fields: dict[str, object],
-    iocs: list[Ioc],
-) -> tuple[Article, bool]:
-    """Insert the article, or update the row of the same key (a forced re-submission);
-    with whether another request stored that key meanwhile (a race this one lost).
-
-    The key is the URL, else the text key; HTML without a URL has none. The row is locked
-    while it is rewritten (FOR UPDATE on PostgreSQL; SQLite has one writer anyway), so that
-    two forced re-submissions of one key do not interleave. With `keep_same_text` a row
-    holding the same text is left as it is.
-    """
-    identity = _identity(url, text_key)
-    existing = await _locked_article(session, identity) if identity is not None else None
-    if existing is not None and keep_same_text and existing.content_hash == fields["content_hash"]:
-        return existing, True
-    if existing is None:
-        article = Article(url=url, iocs=_ioc_rows(iocs), summaries=[], **fields)
-        try:
-            async with session.begin_nested():
-                session.add(article)
-            return article, False
-        except IntegrityError:
-            # Another request stored the same URL (or text) meanwhile, from the same page
-            # fetched (or text sent) at the same time: that row is the article.
-            winner = await _locked_article(session, identity) if identity is not None else None
-            if winner is None:  # pragma: no cover - the winner was rolled back
-                raise
-            return winner, True
-    for name, value in fields.items():
-        setattr(existing, name, value)
-    existing.iocs.clear()
-    await session.flush()
-    existing.iocs.extend(_ioc_rows(iocs))
-    await session.flush()
-    return existing, False
-
-
-def _identity(url: str | None, text_key: str | None) -> ColumnElement[bool] | None:
-    if url is not None:
-        return Article.url == url
-    if text_key is not None:
-        return Article.text_key == text_key
-    return None
-
-
-async def _locked_article(session: AsyncSession, identity: ColumnElement[bool]) -> Article | None:
-    return await session.scalar(
-        select(Article).where(identity).with_for_update().execution_options(populate_existing=True)
-    )
 
 
 @dataclass(frozen=True, slots=True)

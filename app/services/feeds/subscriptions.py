@@ -24,8 +24,8 @@ from app.errors import NotFound, SecdigestError, problem_slug
 from app.models import Feed, Job
 from app.models.types import utcnow
 from app.services.jobs import FINISHED
-from app.services.sections import Section
-from app.services.urls import canonical_url
+from app.services.reports.sections import Section
+from app.services.reports.urls import canonical_url
 
 log = logging.getLogger("secdigest.feeds")
 

@@ -1,4 +1,4 @@
-"""Daily reports: which day, placing articles, loading a day as a Digest, importing one."""
+"""Daily reports: which day, placing articles, loading a day as a ReportDocument, importing one."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest, NotFound
 from app.models import Article, Report, ReportItem, Summary
-from app.services import dedupe
-from app.services.digest import Digest, DigestIoc, DigestItem, DigestSource, ItemKind
-from app.services.sections import LINK_SECTIONS, SECTION_ORDER, Section
+from app.services.reports import dedupe
+from app.services.reports.document import (
+    DocumentIoc,
+    DocumentItem,
+    DocumentSource,
+    ItemKind,
+    ReportDocument,
+)
+from app.services.reports.sections import LINK_SECTIONS, SECTION_ORDER, Section
 
 log = logging.getLogger("secdigest.reports")
 
@@ -208,13 +214,13 @@ async def _merge_story(
     return item
 
 
-def item_to_digest(item: ReportItem, *, full: bool = False) -> DigestItem:
+def item_to_document(item: ReportItem, *, full: bool = False) -> DocumentItem:
     """A stored item as a digest entry; `full` shows a linked article as a whole entry
     (what `POST /summarize?format=md` answers, whatever section the item sits in)."""
     kind = ItemKind(item.kind)
     if full and item.article_id is not None:
         kind = ItemKind.ARTICLE
-    return DigestItem(
+    return DocumentItem(
         id=item.id,
         article_id=item.article_id,
         kind=kind,
@@ -223,32 +229,32 @@ def item_to_digest(item: ReportItem, *, full: bool = False) -> DigestItem:
         url=item.url,
         summary=list(item.summary),
         iocs=[
-            DigestIoc(i["type"], i["value"], i["defanged"], tuple(i.get("flags", ())))
+            DocumentIoc(i["type"], i["value"], i["defanged"], tuple(i.get("flags", ())))
             for i in item.iocs
         ],
         recommendations=list(item.recommendations),
         other=list(item.other),
         model_recommendations=list(item.model_recommendations),
-        sources=[DigestSource(url=s["url"], title=s.get("title")) for s in item.sources],
+        sources=[DocumentSource(url=s["url"], title=s.get("title")) for s in item.sources],
     )
 
 
-def report_to_digest(report: Report) -> Digest:
-    """A stored report as a Digest, items in section order, then position."""
+def report_to_document(report: Report) -> ReportDocument:
+    """A stored report as a ReportDocument, items in section order, then position."""
     rank = {section.value: index for index, section in enumerate(SECTION_ORDER)}
     items = sorted(report.items, key=lambda i: (rank.get(i.section, 99), i.position, i.id))
-    return Digest(day=report.day, items=[item_to_digest(item) for item in items])
+    return ReportDocument(day=report.day, items=[item_to_document(item) for item in items])
 
 
-async def load_digest(session: AsyncSession, day: date) -> Digest:
+async def load_document(session: AsyncSession, day: date) -> ReportDocument:
     """A day's digest; NotFound when the day has no report."""
     report = await get_report(session, day)
     if report is None:
         raise NotFound(f"there is no report for {day.isoformat()}")
-    return report_to_digest(report)
+    return report_to_document(report)
 
 
-async def import_digest(session: AsyncSession, day: date, digest: Digest) -> Report:
+async def import_document(session: AsyncSession, day: date, digest: ReportDocument) -> Report:
     """Replace a day's report with the items of a parsed digest."""
     _check_links(digest.items)
     report = await get_or_create_report(session, day)
@@ -281,7 +287,7 @@ async def import_digest(session: AsyncSession, day: date, digest: Digest) -> Rep
     return report
 
 
-def _check_links(items: Sequence[DigestItem]) -> None:
+def _check_links(items: Sequence[DocumentItem]) -> None:
     # A report is pasted into chat and mail: its only links are http(s) sources.
     for item in items:
         if item.kind == ItemKind.LINK and not (item.url or "").lower().startswith(

@@ -12,8 +12,8 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from app.services.extract import ArticleText
-from app.services.lang import detect_lang
+from app.services.extract.html import ArticleText
+from app.services.extract.lang import detect_lang
 
 log = logging.getLogger("secdigest.extract")
 

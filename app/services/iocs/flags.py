@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from app.services.iocs_rules import registrable_domain
+from app.services.iocs._rules import registrable_domain
 
 BENIGN = "benign"
 SOURCE_SITE = "source-site"

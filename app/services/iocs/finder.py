@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.services.iocs_flags import BenignList, flags_for, source_domain_of
-from app.services.iocs_refang import refang_map
-from app.services.iocs_scan import scan, split_authority, split_port
+from app.services.iocs._refang import refang_map
+from app.services.iocs._scan import scan, split_authority, split_port
+from app.services.iocs.flags import BenignList, flags_for, source_domain_of
 
 
 class IocType(StrEnum):

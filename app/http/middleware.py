@@ -10,8 +10,8 @@ from typing import Any
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import PayloadTooLarge, problem_response, unexpected_error_response
+from app.http import idempotency
 from app.logs import new_request_id, request_id_var
-from app.services import idempotency
 
 log = logging.getLogger("secdigest.idempotency")
 access_log = logging.getLogger("secdigest.http")

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import SecdigestError
 from app.models import Article, Report, ReportItem
-from app.services.urls import canonical_url
+from app.services.reports.urls import canonical_url
 
 if TYPE_CHECKING:
     import tldextract

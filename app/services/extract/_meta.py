@@ -11,7 +11,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from app.services.lang import detect_lang
+from app.services.extract.lang import detect_lang
 
 _PUBLISHED_KEYS = (
     "article:published_time",

@@ -23,7 +23,7 @@ import httpcore
 import httpx
 
 from app.errors import FetchBlocked
-from app.services.netguard import IPAddress, Target
+from app.services.fetch.netguard import IPAddress, Target
 
 _Pins = Mapping[tuple[str, int], tuple[IPAddress, ...]]
 _PINS: ContextVar[_Pins] = ContextVar("secdigest_fetch_pins", default=MappingProxyType({}))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from app.services.sections import SECTION_ORDER, Section
+from app.services.reports.sections import SECTION_ORDER, Section
 
 
 class ItemKind(StrEnum):
@@ -20,7 +20,7 @@ class ItemKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class DigestIoc:
+class DocumentIoc:
     """An IOC as a report shows it."""
 
     type: str
@@ -35,7 +35,7 @@ class DigestIoc:
 
 
 @dataclass(frozen=True, slots=True)
-class DigestSource:
+class DocumentSource:
     """Another site's article about the same story, merged into an entry."""
 
     url: str
@@ -43,7 +43,7 @@ class DigestSource:
 
 
 @dataclass(slots=True)
-class DigestItem:
+class DocumentItem:
     """One entry of the digest."""
 
     kind: ItemKind
@@ -51,28 +51,28 @@ class DigestItem:
     title: str
     url: str | None = None
     summary: list[str] = field(default_factory=list)
-    iocs: list[DigestIoc] = field(default_factory=list)
+    iocs: list[DocumentIoc] = field(default_factory=list)
     recommendations: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
     model_recommendations: list[str] = field(default_factory=list)
     # Beyond `url`, in the order they were merged.
-    sources: list[DigestSource] = field(default_factory=list)
+    sources: list[DocumentSource] = field(default_factory=list)
     id: int | None = None
     article_id: int | None = None
 
 
 @dataclass(slots=True)
-class Digest:
+class ReportDocument:
     """A day's digest: items in report order."""
 
     day: date | None
-    items: list[DigestItem] = field(default_factory=list)
+    items: list[DocumentItem] = field(default_factory=list)
     title: str = "Daily Security Info"
 
-    def section_items(self, section: Section) -> list[DigestItem]:
+    def section_items(self, section: Section) -> list[DocumentItem]:
         """The items of one section, in order."""
         return [item for item in self.items if item.section == section]
 
-    def by_section(self) -> list[tuple[Section, list[DigestItem]]]:
+    def by_section(self) -> list[tuple[Section, list[DocumentItem]]]:
         """Every section in report order with its items (empty lists included)."""
         return [(section, self.section_items(section)) for section in SECTION_ORDER]

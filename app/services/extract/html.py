@@ -9,10 +9,9 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from app.services.charset import parser_input
-from app.services.extract_blocks import walk
-from app.services.extract_clean import Cleaner, bound_depth, strip_invisible
-from app.services.extract_meta import (
+from app.services.extract._blocks import walk
+from app.services.extract._clean import Cleaner, bound_depth, strip_invisible
+from app.services.extract._meta import (
     PageMeta,
     choose_lang,
     clean_space,
@@ -21,8 +20,9 @@ from app.services.extract_meta import (
     strip_site_suffix,
     title_key,
 )
-from app.services.extract_select import container, join
-from app.services.lang import detect_lang
+from app.services.extract._select import container, join
+from app.services.extract.charset import parser_input
+from app.services.extract.lang import detect_lang
 
 
 @dataclass(frozen=True, slots=True)

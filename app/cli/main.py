@@ -95,8 +95,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate (unless SECDIGEST_AUTO_MIGRATE=false) and serve the API."""
     import uvicorn
 
+    from app.http.security import serve_host
     from app.logs import configure_logging
-    from app.security import serve_host
     from app.server import ProblemHttpProtocol
 
     settings = _settings()
@@ -141,7 +141,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from app.schemas.summarize import article_read
     from app.services.markdown import labels_for, render_item
     from app.services.pipeline import Placement, summarize_url
-    from app.services.reports import item_to_digest, today
+    from app.services.reports import item_to_document, today
 
     settings = _settings()
     _migrate_if_asked(settings)
@@ -167,7 +167,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
                 continue
             if args.format == "md":
                 labels = labels_for(lang, settings.model_recommendations_label)
-                outputs.append(render_item(item_to_digest(result.item, full=True), labels))
+                outputs.append(render_item(item_to_document(result.item, full=True), labels))
             else:
                 outputs.append(article_read(result).model_dump(mode="json"))
         if args.format == "md":
@@ -199,7 +199,7 @@ def cmd_iocs(args: argparse.Namespace) -> int:
 def iocs_jsonl() -> int:
     """JSON lines {"id","text"} on stdin to JSON lines {"id","iocs"} on stdout."""
     # The batch path imports only the scanner: its start-up is part of its cost.
-    from app.services.iocs_scan import ioc_values
+    from app.services.iocs._scan import ioc_values
 
     # Written by hand around json's own string encoder: the same JSON as json.dumps of
     # {"id", "iocs": [{"type", "value"}]}, at a third of the cost for thousands of values.
@@ -222,7 +222,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from app.services.extract import extract_article
-    from app.services.extract_pdf import extract_pdf, looks_like_pdf
+    from app.services.extract.pdf import extract_pdf, looks_like_pdf
 
     if args.file in (None, "-"):
         html = sys.stdin.buffer.read()
@@ -242,7 +242,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from app.errors import SecdigestError
     from app.schemas.reports import report_read
     from app.services import reports
-    from app.services.markdown import labels_for, render_digest
+    from app.services.markdown import labels_for, render_report
 
     settings = _settings()
     _migrate_if_asked(settings)
@@ -253,14 +253,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             async with session_scope(state.sessionmaker) as session:
                 day = await reports.resolve_day(session, args.date, settings.tz)
-                digest = await reports.load_digest(session, day)
+                digest = await reports.load_document(session, day)
         except SecdigestError as exc:
             _fail(exc)
             return 1
         if args.format == "json":
             _print_json(report_read(digest, labels, lang).model_dump(mode="json"))
         else:
-            sys.stdout.write(render_digest(digest, labels))
+            sys.stdout.write(render_report(digest, labels))
         return 0
 
     return _run_async(_with_state(settings, work))
@@ -271,7 +271,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.db import session_scope
     from app.errors import InvalidRequest, SecdigestError
     from app.services import reports
-    from app.services.markdown import parse_digest
+    from app.services.markdown import parse_report
 
     settings = _settings()
     _migrate_if_asked(settings)
@@ -281,9 +281,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             day = reports.parse_day(args.date, settings.tz)
             if day is None:
                 raise InvalidRequest("import into a named day, not 'latest'")
-            digest = parse_digest(_read_input(args.file), day=day)
+            digest = parse_report(_read_input(args.file), day=day)
             async with session_scope(state.sessionmaker) as session:
-                await reports.import_digest(session, day, digest)
+                await reports.import_document(session, day, digest)
         except SecdigestError as exc:
             _fail(exc, args.file)
             return 1
@@ -341,7 +341,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
 
 def cmd_feeds(args: argparse.Namespace) -> int:
     """Feed subscriptions: add, list, remove, pull (with a progress bar)."""
-    from app import cli_feeds
+    from app.cli import feeds as cli_feeds
 
     settings = _settings()
     _migrate_if_asked(settings)
@@ -352,7 +352,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def _add_feed_arguments(feeds: argparse.ArgumentParser) -> None:
-    from app.services.sections import Section
+    from app.services.reports.sections import Section
 
     actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="subscribe to an RSS or Atom feed")

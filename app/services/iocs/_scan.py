@@ -13,8 +13,8 @@ import re
 from bisect import bisect_right
 from operator import attrgetter
 
-from app.services.iocs_refang import Refanged, refang_map
-from app.services.iocs_rules import (
+from app.services.iocs._refang import Refanged, refang_map
+from app.services.iocs._rules import (
     after_version_word,
     has_public_suffix,
     ipv4_ok,

@@ -19,9 +19,15 @@ import httpx
 import pydantic_core
 
 from app.errors import FetchFailed, FetchTimeout, InvalidRequest, NotAnArticle
-from app.services.fetch_body import ACCEPT_ENCODING, looks_binary, read_body
-from app.services.fetch_pin import PinnedTransport, pinned
-from app.services.netguard import DEFAULT_PORTS, AllowList, Resolver, check_url, system_resolver
+from app.services.fetch._body import ACCEPT_ENCODING, looks_binary, read_body
+from app.services.fetch._pin import PinnedTransport, pinned
+from app.services.fetch.netguard import (
+    DEFAULT_PORTS,
+    AllowList,
+    Resolver,
+    check_url,
+    system_resolver,
+)
 
 log = logging.getLogger("secdigest.fetch")
 
