@@ -1,4 +1,33 @@
-"""Domain errors that carry their HTTP status and problem type, and the one RFC 9457 renderer."""
+"""Every problem the service answers, in one family, and the one RFC 9457 renderer.
+
+Below the routers code raises these; one handler turns each into `application/problem+json`
+with a stable `type` (`/problems/<slug>`). The HTTP edge (keys, limits, bodies) answers
+with the same classes through `problem_of`. A status that several causes share keeps one
+class (`Conflict` for a duplicate feed, item or running Idempotency-Key), so that a slug
+means one thing:
+
+    SecdigestError              500  internal-error          a bug; logged under the request id
+    ├── BadRequest              400  bad-request             the HTTP request could not be parsed
+    ├── Unauthorized            401  unauthorized            no key, or a wrong or revoked one
+    ├── Forbidden               403  forbidden               a read key writing; foreign Host/Origin
+    ├── NotFound                404  not-found               no such path, day, item, feed or job
+    ├── MethodNotAllowed        405  method-not-allowed      wrong method for the path
+    ├── Conflict                409  conflict                already there, or still running
+    ├── PayloadTooLarge         413  payload-too-large       a body over the limit
+    ├── UnsupportedMediaType    415  unsupported-media-type  a body of the wrong type
+    ├── InvalidRequest          422  invalid-request         a field, a parameter or a Markdown line
+    │   └── MarkdownError       422  invalid-request         (names the line of an import)
+    ├── NotAnArticle            422  not-an-article          nothing readable in the page
+    ├── NotAFeed                422  not-a-feed              neither RSS nor Atom
+    ├── RateLimited             429  rate-limited            past a rate limit
+    ├── FetchBlocked            400  fetch-blocked           the URL points where we may not go
+    ├── FetchFailed             502  fetch-failed            the site answered badly or not at all
+    ├── FetchTooLarge           502  fetch-too-large         the page is over the fetch limit
+    ├── FetchTimeout            504  fetch-timeout           the site did not answer in time
+    └── NotReady                503  not-ready               /readyz: the database is not there
+
+`PROBLEM_TYPES` lists them; a test checks it against the table of docs/api.md.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +58,22 @@ class SecdigestError(Exception):
         self.headers: dict[str, str] = {}
 
 
-class InvalidRequest(SecdigestError):
-    status_code = 422
-    slug = "invalid-request"
-    title = "Invalid request"
+class BadRequest(SecdigestError):
+    status_code = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class Unauthorized(SecdigestError):
+    status_code = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(SecdigestError):
+    status_code = 403
+    slug = "forbidden"
+    title = "Forbidden"
 
 
 class NotFound(SecdigestError):
@@ -41,10 +82,60 @@ class NotFound(SecdigestError):
     title = "Not found"
 
 
+class MethodNotAllowed(SecdigestError):
+    status_code = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+
+
+class Conflict(SecdigestError):
+    """Already there (a feed, a report item: its id is in the problem), or still running."""
+
+    status_code = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
 class PayloadTooLarge(SecdigestError):
     status_code = 413
     slug = "payload-too-large"
     title = "Payload too large"
+
+
+class UnsupportedMediaType(SecdigestError):
+    status_code = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class InvalidRequest(SecdigestError):
+    status_code = 422
+    slug = "invalid-request"
+    title = "Invalid request"
+
+
+class MarkdownError(InvalidRequest):
+    """The Markdown does not follow the digest format; the detail names the line."""
+
+
+class NotAnArticle(SecdigestError):
+    status_code = 422
+    slug = "not-an-article"
+    title = "Nothing readable in the page"
+
+
+class NotAFeed(SecdigestError):
+    """The URL answered, but with neither RSS nor Atom that any entry could be read from."""
+
+    status_code = 422
+    slug = "not-a-feed"
+    title = "Not an RSS or Atom feed"
+
+
+class RateLimited(SecdigestError):
+    status_code = 429
+    slug = "rate-limited"
+    title = "Too many requests"
 
 
 class FetchBlocked(SecdigestError):
@@ -71,44 +162,49 @@ class FetchTimeout(SecdigestError):
     title = "The site did not answer in time"
 
 
-class NotAnArticle(SecdigestError):
-    status_code = 422
-    slug = "not-an-article"
-    title = "Nothing readable in the page"
+class NotReady(SecdigestError):
+    status_code = 503
+    slug = "not-ready"
+    title = "Not ready"
 
 
-class UnsupportedMediaType(SecdigestError):
-    status_code = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
-
-
-# Every problem type the service can answer, for the README and the OpenAPI text.
+# Every problem type the service can answer, one class per slug (docs/api.md lists them).
 PROBLEM_TYPES: tuple[type[SecdigestError], ...] = (
-    InvalidRequest,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
     NotFound,
+    MethodNotAllowed,
+    Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
+    InvalidRequest,
+    NotAnArticle,
+    NotAFeed,
+    RateLimited,
     FetchBlocked,
     FetchFailed,
     FetchTooLarge,
     FetchTimeout,
-    NotAnArticle,
+    NotReady,
     SecdigestError,
 )
 
-_STATUS_SLUGS = {
-    400: ("bad-request", "Bad request"),
-    401: ("unauthorized", "Unauthorized"),
-    403: ("forbidden", "Forbidden"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    406: ("not-acceptable", "Not acceptable"),
-    409: ("conflict", "Conflict"),
-    413: ("payload-too-large", "Payload too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-    422: ("invalid-request", "Invalid request"),
-    429: ("rate-limited", "Too many requests"),
+# The framework's own errors (404, 405, 413...) answered as the class of their status.
+_BY_STATUS: dict[int, type[SecdigestError]] = {
+    error.status_code: error
+    for error in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        InvalidRequest,
+        RateLimited,
+    )
 }
 
 
@@ -151,6 +247,26 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_of(
+    error: type[SecdigestError],
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """The answer of an error class, for code that answers without raising (middleware)."""
+    return problem_response(
+        error.status_code,
+        error.slug,
+        error.title,
+        detail,
+        instance=instance,
+        headers=headers,
+        **extra,
+    )
+
+
 async def _secdigest_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SecdigestError)
     return problem_response(
@@ -189,7 +305,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    error = _BY_STATUS.get(exc.status_code)
+    slug, title = (error.slug, error.title) if error else ("http-error", "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else title
     return problem_response(
         exc.status_code,

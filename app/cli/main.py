@@ -95,7 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate (unless SECDIGEST_AUTO_MIGRATE=false) and serve the API."""
     import uvicorn
 
-    from app.http.security import serve_host
+    from app.http.open_mode import serve_host
     from app.logs import configure_logging
     from app.server import ProblemHttpProtocol
 

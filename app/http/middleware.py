@@ -9,7 +9,14 @@ from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PayloadTooLarge, problem_response, unexpected_error_response
+from app.errors import (
+    Conflict,
+    InvalidRequest,
+    PayloadTooLarge,
+    SecdigestError,
+    problem_of,
+    unexpected_error_response,
+)
 from app.http import idempotency
 from app.logs import new_request_id, request_id_var
 
@@ -71,20 +78,20 @@ class IdempotencyMiddleware:
             return
         path = scope.get("path", "")
 
-        async def problem(status: int, slug: str, title: str, detail: str, **kw: Any) -> None:
-            response = problem_response(status, slug, title, detail, instance=path, **kw)
+        async def problem(error: type[SecdigestError], detail: str, **kw: Any) -> None:
+            response = problem_of(error, detail, instance=path, **kw)
             await response(scope, receive, send)
 
         if not key or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
-            await problem(422, "invalid-request", "Invalid request", "invalid Idempotency-Key")
+            await problem(InvalidRequest, "invalid Idempotency-Key")
             return
         try:
             body = await _read_body(receive, MAX_BODY_BYTES)
         except PayloadTooLarge as exc:
-            await problem(413, exc.slug, exc.title, exc.detail)
+            await problem(PayloadTooLarge, exc.detail)
             return
         except BodyTooLarge as exc:
-            await problem(413, PayloadTooLarge.slug, PayloadTooLarge.title, str(exc.detail))
+            await problem(PayloadTooLarge, str(exc.detail))
             return
         sessionmaker = scope["app"].state.secdigest.sessionmaker
         caller = _caller(scope)
@@ -103,18 +110,11 @@ class IdempotencyMiddleware:
             await _send_answer(send, decision, replayed=True)
             return
         if isinstance(decision, idempotency.Mismatch):
-            await problem(
-                422,
-                "invalid-request",
-                "Invalid request",
-                "this Idempotency-Key was used with another request",
-            )
+            await problem(InvalidRequest, "this Idempotency-Key was used with another request")
             return
         if isinstance(decision, idempotency.InProgress):
             await problem(
-                409,
-                "conflict",
-                "Conflict",
+                Conflict,
                 "a request with this Idempotency-Key is still being answered",
                 headers={"Retry-After": "1"},
             )
@@ -214,10 +214,8 @@ class RequestContextMiddleware:
         try:
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                response = problem_response(
-                    413,
-                    PayloadTooLarge.slug,
-                    PayloadTooLarge.title,
+                response = problem_of(
+                    PayloadTooLarge,
                     f"the body is {declared} bytes; the limit is {self.max_body_bytes}",
                     instance=scope.get("path", ""),
                 )

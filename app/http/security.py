@@ -1,16 +1,15 @@
-"""Access control for every route: API keys, scopes, per-key rate limits, the serve rule.
+"""Access control for every route: API keys, scopes, rate limits, JSON bodies.
 
 One ASGI middleware decides before any route (or the idempotency replay) runs, so a route
 added later is protected without doing anything; only OPEN_PATHS are served to anyone.
+Before a key exists the rules of `open_mode` apply instead (this machine only).
 """
 
 from __future__ import annotations
 
 import copy
-import ipaddress
 import logging
 import math
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,7 +23,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.db import session_scope
-from app.errors import PROBLEM_JSON, problem_response
+from app.errors import (
+    PROBLEM_JSON,
+    Forbidden,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+    problem_of,
+)
+from app.http import open_mode
+from app.http.headers import READ_METHODS, has_body, header_value, header_values, is_json_media_type
+from app.http.open_mode import HOW_TO_CREATE, is_loopback, is_loopback_name
 from app.services import apikeys
 from app.state import AppState
 
@@ -42,16 +51,11 @@ OPEN_PATHS = frozenset(
 # What an anonymous caller reads as info.version of the OpenAPI description (a required
 # field): the release running tells which known flaws apply; callers with a key see it.
 PUBLIC_VERSION = "unpublished"
-# A read key may do these; anything else (POST, PUT, PATCH, DELETE, and unknown methods)
-# needs write.
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Seconds between two last_used_at writes for one key in one process.
 TOUCH_EVERY = apikeys.LAST_USED_RESOLUTION.total_seconds()
 
 # Something to send instead of calling the app: a problem answer.
 Responder = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-HOW_TO_CREATE = "secdigest keys create --name NAME --scope read|write"
 
 
 def route_path(scope: Scope) -> str:
@@ -63,109 +67,6 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root) and (path == root or path[len(root)] == "/"):
         return path[len(root) :]
     return path
-
-
-def is_loopback(host: str | None) -> bool:
-    """Whether an address (client or bind) is this machine: 127/8, ::1, ::ffff:127.x."""
-    if host is None:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
-def _headers(scope: Scope, name: bytes) -> list[str]:
-    return [bytes(v).decode("latin-1").strip() for k, v in scope["headers"] if k == name]
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    values = _headers(scope, name)
-    return values[0] if values else None
-
-
-def _host_name(authority: str) -> str:
-    """The name of a Host header or an Origin's authority, without its port."""
-    if authority.startswith("["):  # [::1]:8000
-        return authority[1 : authority.find("]")] if "]" in authority else authority
-    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
-
-
-def is_loopback_name(authority: str) -> bool:
-    """Whether a Host header names this machine: localhost (RFC 6761) or a loopback address.
-
-    A browser page of any site can make its own name resolve to 127.0.0.1 (DNS
-    rebinding) and then send requests that carry that name; a name that is not a loopback
-    name is therefore never served without a key.
-    """
-    name = _host_name(authority.strip()).rstrip(".").lower()
-    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
-
-
-def is_loopback_origin(origin: str) -> bool:
-    """Whether a browser's Origin is a page of this machine (http(s)://localhost...)."""
-    scheme, separator, authority = origin.strip().partition("://")
-    if not separator or scheme.lower() not in ("http", "https") or "/" in authority:
-        return False  # "null" (sandboxed frames, file: pages) included
-    return is_loopback_name(authority)
-
-
-def is_json_media_type(content_type: str) -> bool:
-    """application/json or any application/...+json (problem+json, merge-patch+json)."""
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    kind, _, subtype = media_type.partition("/")
-    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
-
-
-def _has_body(scope: Scope) -> bool:
-    length = _header(scope, b"content-length")
-    if length is not None:
-        return length != "0"
-    return _header(scope, b"transfer-encoding") is not None
-
-
-def bind_host(requested: str, *, keys_exist: bool) -> str:
-    """Where `serve` binds: as asked when a key exists, else only loopback."""
-    if keys_exist or is_loopback(requested):
-        return requested
-    return "::1" if ":" in requested else "127.0.0.1"
-
-
-def open_mode_warning(requested: str, bound: str) -> str:
-    """What `serve` says on stderr when no key exists."""
-    if requested == bound:
-        return (
-            f"secdigest: no API key exists: the API is open to this machine only. "
-            f"Create one with `{HOW_TO_CREATE}`.\n"
-        )
-    return (
-        f"secdigest: WARNING: no API key exists, and without one --host {requested} would open "
-        f"the API to anyone who can reach this machine. Binding {bound} instead (this machine "
-        f"only).\n"
-        f"secdigest: create a key with `{HOW_TO_CREATE}` (it is printed once), then start "
-        f"the server again; clients send it as `Authorization: Bearer <key>` or "
-        f"`X-API-Key: <key>`.\n"
-    )
-
-
-async def serve_host(state: AppState, requested: str) -> str:
-    """Where `serve` binds: as asked when a key exists, else loopback, said on stderr."""
-    try:
-        async with state.sessionmaker() as session:
-            keys_exist = await apikeys.has_active_key(session)
-    except (SQLAlchemyError, OSError) as exc:
-        # Unknown counts as none: the safe direction is the loopback interface.
-        sys.stderr.write(f"secdigest: could not read the API keys ({type(exc).__name__})\n")
-        keys_exist = False
-    host = bind_host(requested, keys_exist=keys_exist)
-    if not keys_exist:
-        sys.stderr.write(open_mode_warning(requested, host))
-    return host
 
 
 def _credential(scope: Scope) -> str | None:
@@ -241,7 +142,7 @@ class SecurityMiddleware:
         except SQLAlchemyError:
             return False  # unknown: the public description
         client = scope["client"][0] if scope.get("client") else None
-        hosts = _headers(scope, b"host")
+        hosts = header_values(scope, b"host")
         return is_loopback(client) and all(is_loopback_name(host) for host in hosts)
 
     async def _check(self, scope: Scope) -> Responder | None:
@@ -275,10 +176,8 @@ class SecurityMiddleware:
             return limited
         if scope["method"] not in READ_METHODS and key.scope != "write":
             log.info("auth.forbidden key=%s method=%s path=%s", key.name, scope["method"], path)
-            return problem_response(
-                403,
-                "forbidden",
-                "Forbidden",
+            return problem_of(
+                Forbidden,
                 f"the key {key.name!r} has the read scope; {scope['method']} needs write",
                 instance=path,
             )
@@ -303,7 +202,7 @@ class SecurityMiddleware:
             return await self._failed(
                 client, path, f"no API key exists yet: only this machine may call; {HOW_TO_CREATE}"
             )
-        browser_refusal = _open_mode_browser_check(scope, path)
+        browser_refusal = open_mode.browser_check(scope, path)
         if browser_refusal is not None:
             return browser_refusal
         limited = await self._limit(f"addr:{client}", path)
@@ -314,10 +213,8 @@ class SecurityMiddleware:
         if not await self.limiter.hit(self.fail_item, "fail", str(client)):
             log.info("rate.limited who=fail:%s path=%s", client, path)
             return _RetryLater(self, self.fail_item, ("fail", str(client)), path)
-        return problem_response(
-            401,
-            "unauthorized",
-            "Unauthorized",
+        return problem_of(
+            Unauthorized,
             detail,
             instance=path,
             headers={"WWW-Authenticate": 'Bearer realm="secdigest"'},
@@ -349,54 +246,18 @@ def _public_openapi(scope: Scope) -> Responder:
     return JSONResponse(schema)
 
 
-def _open_mode_browser_check(scope: Scope, path: str) -> Responder | None:
-    """Without a key, what a web page in the analyst's browser could do is refused.
-
-    Any site can make a browser send requests to 127.0.0.1: by rebinding its own name to
-    127.0.0.1 (the request then carries that name as Host), or by posting a form or a
-    text/plain body from its page (the request carries the page's Origin). Neither needs
-    the page to read the answer, so both are refused here: a Host that is not a loopback
-    name, and a write whose Origin is not a page of this machine.
-    """
-    # Every copy of a header is judged: a second Host or Origin must not slip past.
-    if not all(is_loopback_name(host) for host in _headers(scope, b"host")):
-        log.info("auth.denied reason=open-mode-host path=%s", path)
-        return problem_response(
-            403,
-            "forbidden",
-            "Forbidden",
-            "without an API key only localhost, 127.0.0.1 or [::1] may be used as the host "
-            f"name; {HOW_TO_CREATE}",
-            instance=path,
-        )
-    origins = _headers(scope, b"origin")
-    if scope["method"] not in READ_METHODS and not all(map(is_loopback_origin, origins)):
-        log.info("auth.denied reason=open-mode-origin path=%s", path)
-        return problem_response(
-            403,
-            "forbidden",
-            "Forbidden",
-            "without an API key a web page of another site may not change anything "
-            f"(cross-site request); {HOW_TO_CREATE}",
-            instance=path,
-        )
-    return None
-
-
 def _unsupported_body(scope: Scope, path: str) -> Responder | None:
     """A POST or PATCH body must be JSON: a form or text/plain body is what a page can forge.
 
     (PUT /reports/{date} takes Markdown; no browser sends a cross-site PUT unasked.)
     """
-    if scope["method"] not in ("POST", "PATCH") or not _has_body(scope):
+    if scope["method"] not in ("POST", "PATCH") or not has_body(scope):
         return None
-    content_type = _header(scope, b"content-type") or ""
+    content_type = header_value(scope, b"content-type") or ""
     if is_json_media_type(content_type):
         return None
-    return problem_response(
-        415,
-        "unsupported-media-type",
-        "Unsupported media type",
+    return problem_of(
+        UnsupportedMediaType,
         "send the body as JSON: Content-Type: application/json",
         instance=path,
     )
@@ -418,10 +279,8 @@ class _RetryLater:
         item = self.item
         stats = await self.middleware.limiter.get_window_stats(item, *self.identity)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
-        response = problem_response(
-            429,
-            "rate-limited",
-            "Too many requests",
+        response = problem_of(
+            RateLimited,
             f"more than {item.amount} requests per {item.get_expiry()} s; retry in {wait} s",
             instance=self.path,
             headers={"Retry-After": str(wait)},

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import app.metrics  # noqa: F401  (registers the service's metrics)
 from app.deps import StateDep
-from app.errors import problem_response
+from app.errors import NotReady, problem_of
 from app.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
@@ -43,10 +43,8 @@ async def readyz(state: StateDep) -> JSONResponse | dict[str, str]:
     except (SQLAlchemyError, OSError) as exc:
         # The probe is open to anyone: the driver's exception is for our log only.
         log.warning("ready.database_unreachable error=%s", type(exc).__name__)
-        return problem_response(503, "not-ready", "Not ready", "the database is unreachable")
+        return problem_of(NotReady, "the database is unreachable")
     head = head_revision()
     if revision != head:
-        return problem_response(
-            503, "not-ready", "Not ready", f"database at migration {revision}, code at {head}"
-        )
+        return problem_of(NotReady, f"database at migration {revision}, code at {head}")
     return {"status": "ready", "migration": str(revision)}

@@ -15,12 +15,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidRequest, NotFound, SecdigestError
+from app.errors import Conflict, InvalidRequest, NotFound, SecdigestError
 from app.models import Report, ReportItem
 from app.models.types import utcnow
 from app.services import pipeline
@@ -31,14 +31,6 @@ from app.services.reports.sections import LINK_SECTIONS, Section
 from app.services.reports.urls import canonical_url
 
 _TEXT_LISTS = ("summary", "recommendations", "other", "model_recommendations")
-
-
-class ItemConflict(SecdigestError):
-    """The article or link is already in that day's report (its `item_id` is in the problem)."""
-
-    status_code: ClassVar[int] = 409
-    slug: ClassVar[str] = "conflict"
-    title: ClassVar[str] = "Conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +102,8 @@ def _item_with_url(report: Report, url: str) -> ReportItem | None:
     return None
 
 
-def _conflict(day: date, item: ReportItem) -> ItemConflict:
-    return ItemConflict(
+def _conflict(day: date, item: ReportItem) -> Conflict:
+    return Conflict(
         f"that URL is already in the report of {day.isoformat()} as item {item.id} "
         f"(section {item.section}); edit or move that item instead",
         item_id=item.id,
@@ -233,7 +225,7 @@ async def add_article(
 ) -> Added:
     """Summarize a URL (as POST /summarize does) into the placement's day and section.
 
-    ItemConflict when the report already holds that URL or that article (a concurrent
+    Conflict when the report already holds that URL or that article (a concurrent
     request placed it first). Another site's article of a story already in the report
     joins that entry as a source (the dedupe of place_article): `created` is False, and
     the entry keeps its section and place.

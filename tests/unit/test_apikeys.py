@@ -14,7 +14,8 @@ from sqlalchemy import text
 from app.cli import main
 from app.db import session_scope
 from app.errors import InvalidRequest, NotFound
-from app.http.security import bind_host, is_loopback, open_mode_warning, route_path, serve_host
+from app.http.open_mode import bind_host, is_loopback, open_mode_warning, serve_host
+from app.http.security import route_path
 from app.models.types import utcnow
 from app.services import apikeys
 from app.settings import Settings, get_settings

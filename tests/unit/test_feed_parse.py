@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.errors import NotAFeed
 from app.services.feeds import parse as feed_parse
-from app.services.feeds.parse import EntryFilter, FeedEntry, NotAFeed, ParsedFeed, parse_feed
+from app.services.feeds.parse import EntryFilter, FeedEntry, ParsedFeed, parse_feed
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 BASE = "https://news.example/feeds/x.xml"

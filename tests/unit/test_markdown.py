@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from app.errors import MarkdownError
 from app.services.markdown import (
-    MarkdownError,
     labels_for,
     parse_report,
     render_item,

@@ -25,14 +25,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
 from selectolax.lexbor import LexborHTMLParser
 
-from app.errors import SecdigestError
+from app.errors import NotAFeed
 
 # A pull of a feed never takes more than this many entries (the newest first, as feeds
 # list them): an archive feed of 50,000 items is not 50,000 fetches at its first pull.
@@ -47,14 +47,6 @@ MAX_TITLE_CHARS = 1000
 MAX_LINK_CHARS = 2048
 # A parser's error message can quote the document (an encoding name, a content type).
 MAX_DETAIL_CHARS = 300
-
-
-class NotAFeed(SecdigestError):
-    """The URL answered, but with neither RSS nor Atom that any entry could be read from."""
-
-    status_code: ClassVar[int] = 422
-    slug: ClassVar[str] = "not-a-feed"
-    title: ClassVar[str] = "Not an RSS or Atom feed"
 
 
 @dataclass(frozen=True, slots=True)

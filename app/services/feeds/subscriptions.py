@@ -13,14 +13,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import session_scope
-from app.errors import NotFound, SecdigestError, problem_slug
+from app.errors import Conflict, NotFound, problem_slug
 from app.models import Feed, Job
 from app.models.types import utcnow
 from app.services.jobs import FINISHED
@@ -28,14 +28,6 @@ from app.services.reports.sections import Section
 from app.services.reports.urls import canonical_url
 
 log = logging.getLogger("secdigest.feeds")
-
-
-class FeedExists(SecdigestError):
-    """The feed is already subscribed (its id is in the problem)."""
-
-    status_code: ClassVar[int] = 409
-    slug: ClassVar[str] = "conflict"
-    title: ClassVar[str] = "Conflict"
 
 
 async def add_feed(
@@ -47,7 +39,7 @@ async def add_feed(
     url_patterns: Sequence[str],
     interval: int,
 ) -> Feed:
-    """Subscribe to a feed; FeedExists when its canonical URL is already subscribed."""
+    """Subscribe to a feed; Conflict when its canonical URL is already subscribed."""
     key = canonical_url(url)  # refuses other schemes and credentials, as fetches do
     feed = Feed(
         url=key,
@@ -66,7 +58,7 @@ async def add_feed(
             session.add(feed)
     except IntegrityError:
         existing = await session.scalar(select(Feed.id).where(Feed.url == key))
-        raise FeedExists(f"{key} is already subscribed", feed_id=existing) from None
+        raise Conflict(f"{key} is already subscribed", feed_id=existing) from None
     return feed
 
 

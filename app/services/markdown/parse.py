@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.errors import InvalidRequest
+from app.errors import MarkdownError
 from app.services.iocs import find_iocs, refang
 from app.services.markdown.escape import unescape_text
 from app.services.markdown.labels import LABELS
@@ -28,10 +28,6 @@ _LINK = re.compile(
 _SOURCE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _ENTRY = re.compile(r"^(?: {4}|\t)- ?(?P<text>.*)$")
 _LIST_COUNT = 5
-
-
-class MarkdownError(InvalidRequest):
-    """The Markdown does not follow the digest format; the detail names the line."""
 
 
 def _section_lookup() -> dict[str, Section]:
