@@ -1,7 +1,7 @@
 """`secdigest feeds add|list|remove|pull`: subscriptions and pulls from the command line.
 
-cli.py imports this module only for those commands (rich and the pipeline are not light);
-the arguments are declared in cli.py, whose parser every command builds.
+The arguments are declared in main.py, whose parser every command builds; this module
+(rich and the pipeline are not light) is imported only for these commands.
 """
 
 from __future__ import annotations
@@ -15,18 +15,21 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.cli._common import fail, migrate_if_asked, run_async, settings
 from app.db import session_scope
 from app.errors import InvalidRequest, SecdigestError, problem_slug
-from app.schemas.feeds import FeedCreate, feed_read
+from app.schemas.feeds import FeedCreate, FeedRead
 from app.services import feeds
 from app.settings import Settings
 from app.state import AppState
 from app.tasks import pull_feeds_now, resume_unfinished, start_jobs, stop_jobs
 
 
-def _fail(error: SecdigestError, subject: str | None = None) -> None:
-    where = f"{subject}: " if subject else ""
-    sys.stderr.write(f"secdigest: {where}{error.slug}: {error.detail}\n")
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """Feed subscriptions: add, list, remove, pull (with a progress bar)."""
+    current = settings()
+    migrate_if_asked(current)
+    return run_async(run(current, args))
 
 
 def _progress_bar() -> Progress:
@@ -70,14 +73,7 @@ async def _add(state: AppState, args: argparse.Namespace) -> int:
         where = ".".join(str(part) for part in first["loc"]) or "feed"
         raise InvalidRequest(f"{where}: {first['msg']}") from None
     async with session_scope(state.sessionmaker) as session:
-        feed = await feeds.add_feed(
-            session,
-            url=body.url,
-            section=body.section,
-            keywords=body.keywords,
-            url_patterns=body.url_patterns,
-            interval=body.interval or state.settings.feed_interval,
-        )
+        feed = await feeds.add_feed(session, body, default_interval=state.settings.feed_interval)
     print(f"added feed {feed.id}: {feed.url}")
     return 0
 
@@ -88,7 +84,7 @@ def _cell(value: object) -> str:
 
 async def _list(state: AppState, args: argparse.Namespace) -> int:
     async with session_scope(state.sessionmaker) as session:
-        rows = [feed_read(feed) for feed in await feeds.list_feeds(session)]
+        rows = [FeedRead.model_validate(feed) for feed in await feeds.list_feeds(session)]
     if args.format == "json":
         print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
         return 0
@@ -145,7 +141,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         return await _ACTIONS[args.feeds_command](state, args)
     except SecdigestError as exc:
-        _fail(exc)
+        fail(exc)
         return 1
     finally:
         await state.close()
