@@ -190,21 +190,11 @@ PROBLEM_TYPES: tuple[type[SecdigestError], ...] = (
     SecdigestError,
 )
 
-# The framework's own errors (404, 405, 413...) answered as the class of their status.
+# The framework's own errors (404, 405, 413...) answered as the first class of their status
+# in PROBLEM_TYPES: the generic one (BadRequest before FetchBlocked, InvalidRequest before
+# NotAnArticle). Server errors are ours alone.
 _BY_STATUS: dict[int, type[SecdigestError]] = {
-    error.status_code: error
-    for error in (
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        MethodNotAllowed,
-        Conflict,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        InvalidRequest,
-        RateLimited,
-    )
+    error.status_code: error for error in reversed(PROBLEM_TYPES) if error.status_code < 500
 }
 
 

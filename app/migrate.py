@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -33,11 +32,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
-    """Apply migrations from async code (the server's start), in a worker thread."""
-    await asyncio.to_thread(upgrade, database_url, revision)
-
-
 def head_revision() -> str | None:
     """The newest revision the code knows."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -51,8 +45,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_read)
-
-
-def downgrade(database_url: str, revision: str) -> None:
-    """Roll the schema back to `revision` ("base" removes every table)."""
-    command.downgrade(alembic_config(database_url), revision)

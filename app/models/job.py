@@ -29,6 +29,11 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
+    @property
+    def location(self) -> str:
+        """Where the job is polled: its Location header and the `location` of its JSON."""
+        return f"/jobs/{self.id}"
+
 
 class IdempotencyRecord(Base):
     """The first answer to a POST with an Idempotency-Key, replayed for the same key."""

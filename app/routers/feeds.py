@@ -17,7 +17,6 @@ from app.schemas.feeds import (
     PullsStarted,
     PullStarted,
     PullTallyRead,
-    feed_read,
     pull_tally_read,
 )
 from app.schemas.ids import RowId
@@ -43,28 +42,23 @@ async def create_feed(
     body: FeedCreate, session: SessionDep, settings: SettingsDep, response: Response
 ) -> FeedRead:
     """Subscribe to an RSS or Atom feed; it is due for a pull at once."""
-    feed = await feeds.add_feed(
-        session,
-        url=body.url,
-        section=body.section,
-        keywords=body.keywords,
-        url_patterns=body.url_patterns,
-        interval=body.interval or settings.feed_interval,
-    )
+    feed = await feeds.add_feed(session, body, default_interval=settings.feed_interval)
     response.headers["Location"] = f"/feeds/{feed.id}"
-    return feed_read(feed)
+    return FeedRead.model_validate(feed)
 
 
 @router.get("")
 async def list_feeds(session: SessionDep) -> FeedListRead:
     """Every subscription with its last pull, last error and counts."""
-    return FeedListRead(feeds=[feed_read(feed) for feed in await feeds.list_feeds(session)])
+    return FeedListRead(
+        feeds=[FeedRead.model_validate(feed) for feed in await feeds.list_feeds(session)]
+    )
 
 
 @router.get("/{feed_id}", responses=_NOT_FOUND)
 async def get_feed(feed_id: RowId, session: SessionDep) -> FeedRead:
     """One subscription."""
-    return feed_read(await feeds.get_feed(session, feed_id))
+    return FeedRead.model_validate(await feeds.get_feed(session, feed_id))
 
 
 @router.delete("/{feed_id}", status_code=204, response_class=Response, responses=_NOT_FOUND)

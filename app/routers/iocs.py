@@ -16,17 +16,4 @@ router = APIRouter(tags=["iocs"])
 async def post_iocs(body: IocsRequest, tools: ToolsDep) -> IocsResponse:
     """Find the indicators in a text: refanged values, typed, with their display form."""
     found = find_iocs(body.text, source_url=body.source_url, benign=tools.benign)
-    return IocsResponse(
-        iocs=[
-            IocRead(
-                type=ioc.type.value,
-                value=ioc.value,
-                defanged=ioc.defanged,
-                raw=ioc.raw,
-                was_defanged=ioc.was_defanged,
-                offset=ioc.start,
-                flags=list(ioc.flags),
-            )
-            for ioc in found
-        ]
-    )
+    return IocsResponse(iocs=[IocRead.model_validate(ioc) for ioc in found])

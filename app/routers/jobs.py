@@ -11,7 +11,7 @@ from app.db import session_scope
 from app.deps import StateDep
 from app.errors import NotFound
 from app.schemas.ids import JobId
-from app.schemas.jobs import JobRead, job_read
+from app.schemas.jobs import JobRead
 from app.services import jobs
 
 router = APIRouter(tags=["jobs"])
@@ -35,5 +35,5 @@ async def get_job(
         if job is None:
             raise NotFound(f"there is no job {job_id}")
         if job.status in jobs.FINISHED or loop.time() >= deadline:
-            return job_read(job)
+            return JobRead.model_validate(job)
         await asyncio.sleep(min(_POLL_SECONDS, max(0.0, deadline - loop.time())))

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep
 from app.errors import PROBLEM_JSON
-from app.schemas.jobs import job_read
+from app.schemas.jobs import JobRead
 from app.schemas.summarize import (
     ArticleRead,
     SummarizeFailure,
@@ -64,9 +64,9 @@ async def summarize(
         # Enqueued after the response: the session has committed the job row by then.
         background.add_task(enqueue, job.id)
         return JSONResponse(
-            job_read(job).model_dump(mode="json"),
+            JobRead.model_validate(job).model_dump(mode="json"),
             status_code=202,
-            headers={"Location": f"/jobs/{job.id}", "Preference-Applied": "respond-async"},
+            headers={"Location": job.location, "Preference-Applied": "respond-async"},
         )
     submission = submission_of(body, default_lang=settings.lang, today=today(settings.tz))
     outcome = await pipeline.run_submission(session, tools, submission)

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.models import Feed
 from app.schemas.ids import RowId
 from app.services.feeds import PullTally
 from app.services.reports.sections import Section
@@ -70,6 +69,11 @@ class FeedCreate(BaseModel):
 
 class FeedRead(BaseModel):
     """A subscription and how its pulls went."""
+
+    # FeedRead.model_validate(feed_row): the fields are the Feed row's columns, by name;
+    # `section` turns its string back into the Section it was stored from. (The docstring
+    # is the API's description of the schema, so how it is built is said here.)
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     url: str
@@ -140,30 +144,6 @@ class PullTallyRead(BaseModel):
     model_calls: int = Field(description="Summaries written by the model (not reused).")
     seconds: float
     problems: list[PullProblem]
-
-
-def feed_read(feed: Feed) -> FeedRead:
-    """Shape a feed row."""
-    return FeedRead(
-        id=feed.id,
-        url=feed.url,
-        title=feed.title,
-        section=Section(feed.section) if feed.section else None,
-        keywords=list(feed.keywords),
-        url_patterns=list(feed.url_patterns),
-        interval=feed.interval,
-        etag=feed.etag,
-        last_modified=feed.last_modified,
-        last_pulled_at=feed.last_pulled_at,
-        next_pull_at=feed.next_pull_at,
-        last_error=feed.last_error,
-        pulls=feed.pulls,
-        items_new=feed.items_new,
-        items_duplicate=feed.items_duplicate,
-        items_filtered=feed.items_filtered,
-        items_failed=feed.items_failed,
-        created_at=feed.created_at,
-    )
 
 
 def pull_tally_read(tally: PullTally) -> PullTallyRead:

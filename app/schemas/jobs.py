@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from app.models import Job
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobRead(BaseModel):
     """A job: `pending`, `running`, `succeeded` (with `result`) or `failed` (with `problem`)."""
+
+    # JobRead.model_validate(job_row): the fields are the Job row's, `location` its property.
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: str
     kind: str
@@ -23,19 +25,3 @@ class JobRead(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     finished_at: dt.datetime | None
-
-
-def job_read(job: Job) -> JobRead:
-    """Shape a job row."""
-    return JobRead(
-        id=job.id,
-        kind=job.kind,
-        status=job.status,
-        location=f"/jobs/{job.id}",
-        result=job.result,
-        problem=job.problem,
-        attempts=job.attempts,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        finished_at=job.finished_at,
-    )

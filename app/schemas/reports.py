@@ -83,10 +83,7 @@ def report_item_read(item: DocumentItem) -> ReportItemRead:
             *(SourceRead(title=s.title, url=s.url) for s in item.sources),
         ],
         summary=item.summary,
-        iocs=[
-            IocRead(type=i.type, value=i.value, defanged=i.defanged, flags=list(i.flags))
-            for i in item.iocs
-        ],
+        iocs=[IocRead.model_validate(ioc) for ioc in item.iocs],
         recommendations=item.recommendations,
         other=item.other,
         model_recommendations=item.model_recommendations,

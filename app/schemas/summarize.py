@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import problem_dict
 from app.services.pipeline import ArticleResult, Outcome, Placement, Submission, UrlFailure
@@ -57,12 +57,22 @@ class SummarizeRequest(BaseModel):
 class IocRead(BaseModel):
     """An indicator found in the article text (never added by a model)."""
 
+    # IocRead.model_validate(ioc) reads a found Ioc, a stored ArticleIoc or a report's
+    # DocumentIoc (which has no raw, was_defanged or offset: they stay null).
+
+    model_config = ConfigDict(from_attributes=True)
+
     type: str = Field(description="ipv4, ipv6, domain, url, email, md5, sha1, sha256, ...")
     value: str = Field(description="Refanged and normalized.")
     defanged: str = Field(description="Safe display form, as the Markdown shows it.")
     raw: str | None = Field(None, description="As written in the source, first occurrence.")
     was_defanged: bool | None = Field(None, description="The source wrote it defanged.")
-    offset: int | None = Field(None, description="Character offset of its first occurrence.")
+    offset: int | None = Field(
+        None,
+        # A stored ArticleIoc has `offset`; a found Ioc calls it `start` (it has an `end`).
+        validation_alias=AliasChoices("offset", "start"),
+        description="Character offset of its first occurrence.",
+    )
     flags: list[str] = Field(
         default_factory=list,
         description="benign, source-site, documentation, private, loopback, link-local, "
@@ -142,18 +152,7 @@ def article_read(result: ArticleResult) -> ArticleRead:
         author=article.author,
         site_name=article.site_name,
         summary=list(summary.bullets),
-        iocs=[
-            IocRead(
-                type=ioc.type,
-                value=ioc.value,
-                defanged=ioc.defanged,
-                raw=ioc.raw,
-                was_defanged=ioc.was_defanged,
-                offset=ioc.offset,
-                flags=list(ioc.flags),
-            )
-            for ioc in article.iocs
-        ],
+        iocs=[IocRead.model_validate(ioc) for ioc in article.iocs],
         recommendations=list(summary.recommendations),
         other=list(summary.other),
         model_recommendations=list(summary.model_recommendations),

@@ -114,13 +114,6 @@ async def touch_job(session: AsyncSession, job_id: str) -> None:
     )
 
 
-async def release_job(session: AsyncSession, job_id: str) -> None:
-    """Put a running job back to pending (the worker stopped before finishing it)."""
-    await session.execute(
-        update(Job).where(Job.id == job_id, Job.status == RUNNING).values(status=PENDING)
-    )
-
-
 async def jobs_to_resume(session: AsyncSession, *, stale_after: timedelta | None) -> list[str]:
     """Ids of jobs to hand to the queue again.
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db import create_engine
 from app.http import idempotency
 from app.main import create_app
-from app.migrate import current_revision, downgrade, head_revision, upgrade
+from app.migrate import alembic_config, current_revision, head_revision, upgrade
 from app.services import apikeys
 from app.services.extract import text_to_article
 from app.services.pipeline import content_hash
@@ -48,7 +49,7 @@ def test_upgrade_downgrade_upgrade(kind: str, tmp_path: Path) -> None:
         assert tables >= TABLES
         assert revision == head_revision()
 
-        downgrade(url, "base")
+        command.downgrade(alembic_config(url), "base")
         tables, revision = _tables_and_revision(url)
         assert not tables & TABLES
         assert revision is None
@@ -264,7 +265,7 @@ def test_a_text_stored_twice_by_the_previous_release_is_answered_by_its_oldest_a
     kind: str, tmp_path: Path
 ) -> None:
     with migrated_database(kind, tmp_path) as url:
-        downgrade(url, PREVIOUS_RELEASE)
+        command.downgrade(alembic_config(url), PREVIOUS_RELEASE)
         oldest, copy, under_url = _write_previous_release_rows(url, api_key=None)
 
         upgrade(url)
@@ -284,7 +285,7 @@ def test_kept_idempotency_answers_are_replayed_only_when_every_caller_was_anonym
     kind: str, tmp_path: Path
 ) -> None:
     with migrated_database(kind, tmp_path) as url:
-        downgrade(url, PREVIOUS_RELEASE)
+        command.downgrade(alembic_config(url), PREVIOUS_RELEASE)
         _write_previous_release_rows(url, api_key=None)
 
         upgrade(url)
@@ -302,7 +303,7 @@ def test_kept_idempotency_answers_are_replayed_to_no_one_when_api_keys_existed(
 ) -> None:
     key, _ = apikeys.generate_key()
     with migrated_database(kind, tmp_path) as url:
-        downgrade(url, PREVIOUS_RELEASE)
+        command.downgrade(alembic_config(url), PREVIOUS_RELEASE)
         _write_previous_release_rows(url, api_key=key)
 
         upgrade(url)

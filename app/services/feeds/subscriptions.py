@@ -30,23 +30,39 @@ from app.services.reports.urls import canonical_url
 log = logging.getLogger("secdigest.feeds")
 
 
-async def add_feed(
-    session: AsyncSession,
-    *,
-    url: str,
-    section: Section | None,
-    keywords: Sequence[str],
-    url_patterns: Sequence[str],
-    interval: int,
-) -> Feed:
-    """Subscribe to a feed; Conflict when its canonical URL is already subscribed."""
-    key = canonical_url(url)  # refuses other schemes and credentials, as fetches do
+class FeedRequest(Protocol):
+    """A feed to subscribe to, validated: the API's FeedCreate, which the CLI validates with too.
+
+    A protocol, so that the service reads the request without knowing the API's schemas.
+    """
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def section(self) -> Section | None: ...
+
+    @property
+    def keywords(self) -> Sequence[str]: ...
+
+    @property
+    def url_patterns(self) -> Sequence[str]: ...
+
+    @property
+    def interval(self) -> int | None: ...
+
+
+async def add_feed(session: AsyncSession, request: FeedRequest, *, default_interval: int) -> Feed:
+    """Subscribe to a feed (POST /feeds and `secdigest feeds add` alike), pulled every
+    `request.interval` seconds or `default_interval`; Conflict when its canonical URL is
+    already subscribed."""
+    key = canonical_url(request.url)  # refuses other schemes and credentials, as fetches do
     feed = Feed(
         url=key,
-        section=section.value if section else None,
-        keywords=[k.strip() for k in keywords if k.strip()],
-        url_patterns=[p.strip() for p in url_patterns if p.strip()],
-        interval=interval,
+        section=request.section.value if request.section else None,
+        keywords=[k.strip() for k in request.keywords if k.strip()],
+        url_patterns=[p.strip() for p in request.url_patterns if p.strip()],
+        interval=request.interval or default_interval,
         pulls=0,
         items_new=0,
         items_duplicate=0,

@@ -8,10 +8,12 @@ not reused for another URL.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import time
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import close_transaction
@@ -23,51 +25,25 @@ log = logging.getLogger("secdigest.summaries")
 
 
 def summary_row(result: SummaryResult, *, requested_lang: str, content_hash: str | None) -> Summary:
-    """A new (unsaved) summary row from an engine's result."""
-    return Summary(
-        engine=result.engine,
-        model=result.model,
-        requested_lang=requested_lang,
-        lang=result.lang,
-        title=result.title,
-        bullets=list(result.bullets),
-        recommendations=list(result.recommendations),
-        other=list(result.other),
-        model_recommendations=list(result.model_recommendations),
-        section=result.section.value,
-        degraded=result.degraded,
-        degraded_reason=result.degraded_reason,
-        usage=dict(result.usage),
-        cves=list(result.cves),
-        attack_techniques=list(result.attack_techniques),
-        dropped=dict(result.dropped),
-        content_hash=content_hash,
-        prompt_version=result.prompt_version,
-    )
+    """A new (unsaved) summary row from an engine's result, whose fields are its columns."""
+    # asdict copies the lists and dicts: the row shares none with the result.
+    fields = dataclasses.asdict(result)
+    fields["section"] = result.section.value
+    return Summary(**fields, requested_lang=requested_lang, content_hash=content_hash)
+
+
+# A copy gets its own key, article and time; every other column is the cached row's.
+_OWN_COLUMNS = frozenset({"id", "article_id", "created_at"})
 
 
 def _copy(cached: Summary) -> Summary:
     """The cached summary for another article row; it cost nothing this time."""
-    return Summary(
-        engine=cached.engine,
-        model=cached.model,
-        requested_lang=cached.requested_lang,
-        lang=cached.lang,
-        title=cached.title,
-        bullets=list(cached.bullets),
-        recommendations=list(cached.recommendations),
-        other=list(cached.other),
-        model_recommendations=list(cached.model_recommendations),
-        section=cached.section,
-        degraded=False,
-        degraded_reason=None,
-        usage={},
-        cves=list(cached.cves),
-        attack_techniques=list(cached.attack_techniques),
-        dropped=dict(cached.dropped),
-        content_hash=cached.content_hash,
-        prompt_version=cached.prompt_version,
-    )
+    fields = {
+        column.key: copy.deepcopy(getattr(cached, column.key))
+        for column in inspect(Summary).column_attrs
+        if column.key not in _OWN_COLUMNS
+    }
+    return Summary(**{**fields, "degraded": False, "degraded_reason": None, "usage": {}})
 
 
 async def cached_summary(

@@ -29,7 +29,6 @@ class Gated:
         return self.regex.search(text) if any(g in low for g in self.gate) else None
 
 
-DIGITS = tuple("0123456789")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 STOP_WORDS = frozenset(

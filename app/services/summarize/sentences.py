@@ -170,8 +170,3 @@ def segment(text: str) -> list[Sentence]:
                     )
                 )
     return units
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split English or Japanese text into sentences; headings are left out."""
-    return [s.text for s in segment(text) if not s.heading]
