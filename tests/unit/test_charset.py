@@ -1,4 +1,4 @@
-"""decode_html: BOM, header, meta prescan, UTF-8 check, detection, WHATWG label mapping."""
+"""Charsets: BOM, header, meta prescan, UTF-8 check, detection, WHATWG label mapping."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from app.services.extract.charset import decode_html, parser_input
+from app.services.extract.charset import parser_input
 
 SITE = Path(__file__).parents[1] / "fixtures" / "site"
 JA = "不正アクセスによる情報漏えいの可能性について、お知らせいたします。"
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """The page as text and its codec, as the parser gets it (valid UTF-8 comes as bytes)."""
+    data, codec = parser_input(body, content_type)
+    return (data.decode("utf-8") if isinstance(data, bytes) else data), codec
 
 
 def _page(body: str, head: str = "") -> str:

@@ -180,12 +180,6 @@ def _choose(body: bytes, content_type: str | None) -> tuple[str, int, bool | Non
     return _detect(body) or "cp1252", 0, utf8
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Bytes of a page to (text, python codec name used)."""
-    codec, skip, _utf8 = _choose(body, content_type)
-    return _decode(body[skip:], codec)
-
-
 def parser_input(body: bytes, content_type: str | None = None) -> tuple[bytes | str, str]:
     """What to give Lexbor, and the codec: the bytes themselves when they are valid UTF-8.
 

@@ -49,14 +49,3 @@ def encoding() -> tiktoken.Encoding:
 def count_tokens(text: str) -> int:
     """Tokens in ``text``; special-token lookalikes in an article are counted as text."""
     return len(encoding().encode_ordinary(text))
-
-
-def truncate_tokens(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` that fits in ``limit`` tokens (cut on a token edge)."""
-    if limit <= 0:
-        return ""
-    tokens = encoding().encode_ordinary(text)
-    if len(tokens) <= limit:
-        return text
-    # A cut can split a multi-byte character; decode drops the broken tail.
-    return encoding().decode(tokens[:limit], errors="ignore")
