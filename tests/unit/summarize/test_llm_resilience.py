@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from app.services.summarize.llm import LLMEngine, parse_retry_after
 from tests.support.model_server import ModelServer, hang, invalid_json, ok, status, truncated
-from tests.unit.test_llm_engine import doc
+from tests.unit.summarize.test_llm import doc
 
 MARGIN = 2.0  # seconds of slack on a deadline for a busy CI machine
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from app.services.summarize.base import SummaryInput
 from app.services.summarize.notes import is_recommendation, other_notes
 from app.services.summarize.offline import summarize_offline
-from tests.unit.test_offline_summarizer import EN_ARTICLE, JA_ARTICLE, NO_ADVICE
+from tests.support.paths import FIXTURES
+from tests.unit.summarize.test_offline import EN_ARTICLE, JA_ARTICLE, NO_ADVICE
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "summarize"
+SUMMARIZE_FIXTURES = FIXTURES / "summarize"
 
 
 def _fixture(name: str) -> str:
     """The article text of a fixture, without its header."""
-    return (FIXTURES / name).read_text(encoding="utf-8").split("\n\n", 1)[1]
+    return (SUMMARIZE_FIXTURES / name).read_text(encoding="utf-8").split("\n\n", 1)[1]
 
 
 def test_recommendations_are_found_in_english() -> None:

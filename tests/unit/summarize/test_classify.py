@@ -11,8 +11,9 @@ from app.services.reports.sections import Section
 from app.services.summarize.base import SummaryInput
 from app.services.summarize.classify import THRESHOLD, classify_section, section_scores
 from app.services.summarize.offline import summarize_offline
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "summarize"
+SUMMARIZE_FIXTURES = FIXTURES / "summarize"
 
 
 def _load(path: Path) -> tuple[dict[str, str], str]:
@@ -21,7 +22,7 @@ def _load(path: Path) -> tuple[dict[str, str], str]:
     return meta, body
 
 
-ARTICLES = sorted(FIXTURES.glob("*.txt"))
+ARTICLES = sorted(SUMMARIZE_FIXTURES.glob("*.txt"))
 
 
 def test_there_are_fixtures_for_every_section_but_the_memos() -> None:
@@ -39,10 +40,10 @@ def test_each_fixture_article_lands_in_its_section(path: Path) -> None:
 
 
 def test_summarize_offline_fills_the_section_from_title_and_text() -> None:
-    meta, body = _load(FIXTURES / "japan_ja_breach.txt")
+    meta, body = _load(SUMMARIZE_FIXTURES / "japan_ja_breach.txt")
     result = summarize_offline(SummaryInput(text=body, title=meta["title"]))
     assert result.section is Section.JAPAN_INCIDENTS
-    meta, body = _load(FIXTURES / "tools_en_scanner.txt")
+    meta, body = _load(SUMMARIZE_FIXTURES / "tools_en_scanner.txt")
     assert summarize_offline(SummaryInput(text=body, title=meta["title"])).section is Section.TOOLS
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
 from app.errors import NotAFeed
 from app.services.feeds import parse as feed_parse
 from app.services.feeds.parse import EntryFilter, FeedEntry, ParsedFeed, parse_feed
+from tests.support.paths import FIXTURES
 
-FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+FEEDS = FIXTURES / "feeds"
 BASE = "https://news.example/feeds/x.xml"
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from app.services.iocs import Ioc, IocType
 from app.services.reports.sections import Section
 from app.services.summarize import offline_bullets
 from app.services.summarize.base import SummaryEngine, SummaryInput
 from app.services.summarize.offline import OfflineEngine, summarize_offline, trim
+from tests.support.paths import FIXTURES
 
 EN_ARTICLE = """\
 Hackers exploit FortiOS VPN flaw to breach European telecom
@@ -394,5 +394,5 @@ def test_japanese_text_without_spaces_is_split_and_scored() -> None:
 
 
 def _fixture_body(name: str) -> str:
-    path = Path(__file__).parent.parent / "fixtures" / "summarize" / name
+    path = FIXTURES / "summarize" / name
     return path.read_text(encoding="utf-8").split("\n\n", 1)[1]

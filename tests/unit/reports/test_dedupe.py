@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -21,14 +20,17 @@ from app.services.reports.dedupe import (
 )
 from app.services.reports.document import DocumentItem, DocumentSource, ItemKind, ReportDocument
 from app.services.reports.sections import Section
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "dedupe"
-PAIRS = json.loads((FIXTURES / "pairs.json").read_text(encoding="utf-8"))
+DEDUPE_FIXTURES = FIXTURES / "dedupe"
+PAIRS = json.loads((DEDUPE_FIXTURES / "pairs.json").read_text(encoding="utf-8"))
 
 
 def _body(name: str) -> str:
     # Title line, blank line, body: the pipeline compares bodies (headlines are Title Case).
-    return (FIXTURES / "articles" / f"{name}.txt").read_text(encoding="utf-8").split("\n", 2)[2]
+    return (
+        (DEDUPE_FIXTURES / "articles" / f"{name}.txt").read_text(encoding="utf-8").split("\n", 2)[2]
+    )
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[f"{p['a']}~{p['b']}" for p in PAIRS])

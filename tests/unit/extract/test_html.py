@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from app.services.extract import ArticleText, extract_article, text_to_article
 from app.services.extract._meta import parse_date, strip_site_suffix
+from tests.support.paths import FIXTURES
 
-SITE = Path(__file__).parents[1] / "fixtures" / "site"
+SITE = FIXTURES / "site"
 URL = "https://harbor-threat-review.example/2024/12/ember-lynx-fake-updates/"
 LEAD = "A financially motivated intrusion set that researchers call Ember Lynx"
 FILLER = "This sentence is ordinary article prose, long enough to score as a paragraph. "

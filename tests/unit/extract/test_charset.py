@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import codecs
-from pathlib import Path
 
 import pytest
 
 from app.services.extract.charset import parser_input
+from tests.support.paths import FIXTURES
 
-SITE = Path(__file__).parents[1] / "fixtures" / "site"
+SITE = FIXTURES / "site"
 JA = "不正アクセスによる情報漏えいの可能性について、お知らせいたします。"
 
 

@@ -1,0 +1,8 @@
+"""Where the tests' files are, wherever a test module sits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
