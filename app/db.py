@@ -72,12 +72,21 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The execution option a read-only session's connections carry (see create_read_sessionmaker).
+READ_ONLY = "secdigest_read_only"
+
+
 def _on_sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock when the transaction starts, so a second writer waits
-    # (busy timeout) instead of failing later: a deferred transaction that reads, then
-    # writes after another writer committed, gets SQLITE_BUSY that no timeout resolves.
-    # Transactions are kept short: the pipeline holds none across network calls.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A session that writes begins IMMEDIATE: it takes the write lock when it starts, so a
+    # second writer waits (busy timeout) instead of failing later (a deferred transaction
+    # that reads, then writes after another writer committed, gets SQLITE_BUSY that no
+    # timeout resolves). Transactions are kept short: none is held across network calls.
+    # A read-only session begins deferred: in WAL mode it reads a snapshot while a writer
+    # writes, and never waits for, nor holds, the write lock.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -95,8 +104,21 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit (we render after committing)."""
+    """Sessions that may write; they keep loaded objects usable after commit (we render
+    after committing). On SQLite their transactions take the write lock from the start."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read: they never take SQLite's write lock (a deferred BEGIN).
+
+    A session declares that it writes by coming from `create_sessionmaker`; everything that
+    only reads (GET routes, the cached reads' misses) uses these. Writing through one is a
+    bug that SQLite answers with "database is locked" once another writer got in between
+    (PostgreSQL does not care: its transactions take no lock to read).
+    """
+    read_engine = engine.execution_options(**{READ_ONLY: True})
+    return async_sessionmaker(read_engine, expire_on_commit=False, autoflush=False)
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from app.deps import SessionDep, SettingsDep, StateDep
+from app.deps import ReadSessionDep, SessionDep, SettingsDep, StateDep
 from app.errors import PROBLEM_JSON
 from app.schemas.feeds import (
     FeedCreate,
@@ -48,7 +48,7 @@ async def create_feed(
 
 
 @router.get("")
-async def list_feeds(session: SessionDep) -> FeedListRead:
+async def list_feeds(session: ReadSessionDep) -> FeedListRead:
     """Every subscription with its last pull, last error and counts."""
     return FeedListRead(
         feeds=[FeedRead.model_validate(feed) for feed in await feeds.list_feeds(session)]
@@ -56,7 +56,7 @@ async def list_feeds(session: SessionDep) -> FeedListRead:
 
 
 @router.get("/{feed_id}", responses=_NOT_FOUND)
-async def get_feed(feed_id: RowId, session: SessionDep) -> FeedRead:
+async def get_feed(feed_id: RowId, session: ReadSessionDep) -> FeedRead:
     """One subscription."""
     return FeedRead.model_validate(await feeds.get_feed(session, feed_id))
 

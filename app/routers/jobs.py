@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.db import session_scope
 from app.deps import StateDep
 from app.errors import NotFound
 from app.schemas.ids import JobId
@@ -29,8 +28,8 @@ async def get_job(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
-        # A fresh short session per look: the job is written by another task or process.
-        async with session_scope(state.sessionmaker) as session:
+        # A fresh short read per look: the job is written by another task or process.
+        async with state.read_sessionmaker() as session:
             job = await jobs.get_job(session, job_id)
         if job is None:
             raise NotFound(f"there is no job {job_id}")
