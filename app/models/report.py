@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -21,6 +22,15 @@ class Report(Base):
     day: Mapped[date] = mapped_column(Date, unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Goes up with every change to the report or its items, in the same transaction: the
+    # database's triggers do it (migration b1readpath01), so no write path can forget it.
+    # Never written by the application.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A new random value with every change (the same triggers): what ETags and the keys of
+    # rendered days are made of, since a restored database counts revisions again.
+    change_token: Mapped[str | None] = mapped_column(
+        String(32), default=lambda: secrets.token_hex(12)
+    )
 
     items: Mapped[list[ReportItem]] = relationship(
         back_populates="report",
@@ -59,7 +69,24 @@ class ReportItem(Base):
     recommendations: Mapped[list[str]] = mapped_column(JsonType, default=list)
     other: Mapped[list[str]] = mapped_column(JsonType, default=list)
     model_recommendations: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # The outside text as the Markdown shows it (escaped, indicators defanged), computed
+    # when the item is written (app/services/reports/display.py): a render lays lines out
+    # instead of scanning each one again. NULL on rows written before it existed.
+    display: Mapped[dict[str, Any] | None] = mapped_column(JsonType, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="items")
+
+
+class ChangeClock(Base):
+    """One number that goes up whenever a report, an item or an API key changes.
+
+    Written only by the database's triggers; read by app/clock.py to know, with one tiny
+    read per request, that nothing cached from those tables is stale.
+    """
+
+    __tablename__ = "change_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)

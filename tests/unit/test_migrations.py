@@ -313,3 +313,41 @@ def test_kept_idempotency_answers_are_replayed_to_no_one_when_api_keys_existed(
         assert fresh.status_code == 200, fresh.text
         assert "idempotent-replayed" not in fresh.headers
         assert [ioc["value"] for ioc in fresh.json()["iocs"]] == ["45.137.21.9"]
+
+
+@pytest.mark.parametrize("kind", backends())
+def test_a_day_of_the_previous_release_gets_a_revision_that_every_change_moves(
+    kind: str, tmp_path: Path
+) -> None:
+    with migrated_database(kind, tmp_path) as url:
+        command.downgrade(alembic_config(url), PREVIOUS_RELEASE)
+        _write_previous_release_rows(url, api_key=None)
+
+        upgrade(url)
+
+        ((revision, token),) = _read(url, "SELECT revision, change_token FROM reports")
+        assert revision == 0
+        assert isinstance(token, str)
+        assert len(token) >= 16
+        # Rows written before display lines existed render all the same.
+        assert _read(url, "SELECT COUNT(*) FROM report_items WHERE display IS NULL") == [(2,)]
+        _, report, _ = _call_the_upgraded_service(url, {})
+        assert report.status_code == 200, report.text
+        assert report.headers["etag"].startswith('W/"')
+        # Any change to an old item moves them, whoever writes it (here: plain SQL).
+        _execute(url, "UPDATE report_items SET title = 'Kyiv arrest, update'")
+        ((moved, new_token),) = _read(url, "SELECT revision, change_token FROM reports")
+        assert moved == revision + 2  # one per row
+        assert new_token != token
+
+
+def _execute(url: str, statement: str) -> None:
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as c:
+                await c.execute(sa.text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
