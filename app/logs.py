@@ -13,6 +13,7 @@ indented, so that only event lines start at the first column.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
@@ -20,6 +21,16 @@ from contextvars import ContextVar
 from typing import Any, TextIO
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+# A number of this process's own per request (a client may send the same X-Request-ID
+# twice): what "once per request" is keyed by. 0 outside a request (a job, a command).
+request_serial_var: ContextVar[int] = ContextVar("request_serial", default=0)
+_serials = itertools.count(1)
+
+
+def next_request_serial() -> int:
+    """A number no other request of this process had."""
+    return next(_serials)
+
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 FORMAT = "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"

@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     # and is run again by another; heartbeats come four times as often.
     job_stale_after: float = Field(default=60.0, gt=0)
 
+    # Rendered days kept in each process (bytes); and where they are shared between
+    # processes: unset, the Redis of SECDIGEST_BROKER_URL when it is one; "none" keeps
+    # them in process only.
+    cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    cache_url: str | None = None
+
+    # How many processes `secdigest serve --workers N` runs (it sets this for them): with
+    # more than one, jobs left running are resumed only once their heartbeat is stale
+    # (another process may be running them), and each process looks for such jobs.
+    web_workers: int = Field(default=1, ge=1)
+
     log_level: str = "INFO"
 
     @field_validator("fetch_allow", "ioc_benign", "fetch_ports", mode="before")
@@ -109,6 +120,15 @@ class Settings(BaseSettings):
     def effective_llm_api_key(self) -> str | None:
         """SECDIGEST_LLM_API_KEY, else OPENAI_API_KEY as the contract says."""
         return self.llm_api_key or os.environ.get("OPENAI_API_KEY") or None
+
+    @property
+    def shared_cache_url(self) -> str | None:
+        """The Redis that processes share rendered days through, if any."""
+        if self.cache_url is not None:
+            return None if self.cache_url.lower() == "none" else self.cache_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     @property
     def llm_configured(self) -> bool:

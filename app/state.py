@@ -7,12 +7,16 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db import create_engine, create_sessionmaker
+from app.clock import ChangeClock, open_clock
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.services.fetch import FetchPolicy, new_http_client
 from app.services.fetch.netguard import AllowList
 from app.services.iocs.flags import BenignList
+from app.services.markdown.display import keep_display_current
 from app.services.pipeline import Tools
 from app.services.pipeline.limits import BoundedEngine, Limits
+from app.services.reports.cache import RenderCache
+from app.services.reports.reads import ReportReads
 from app.services.summarize.engines import build_engine, close_engine
 from app.settings import Settings
 
@@ -23,7 +27,11 @@ class AppState:
 
     settings: Settings
     engine: AsyncEngine
+    # Sessions that write (on SQLite: BEGIN IMMEDIATE), and sessions that only read.
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
+    clock: ChangeClock
+    reports: ReportReads
     http: httpx.AsyncClient
     summarizer: BoundedEngine
     fetch_policy: FetchPolicy
@@ -44,15 +52,23 @@ class AppState:
         would stall); a CLI command that may summarize nothing builds it only if needed.
         """
         engine = create_engine(settings.database_url)
+        # Every process that writes report items stores their Markdown lines with them.
+        keep_display_current()
         limits = Limits(
             fetches=settings.fetch_concurrency,
             per_host=settings.fetch_per_host,
             model_calls=settings.llm_concurrency,
         )
+        read_sessionmaker = create_read_sessionmaker(engine)
+        clock = open_clock(settings.database_url)
+        cache = RenderCache(max_bytes=settings.cache_max_bytes, redis_url=settings.shared_cache_url)
         state = cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
+            read_sessionmaker=read_sessionmaker,
+            clock=clock,
+            reports=ReportReads(read_sessionmaker, clock, cache),
             http=new_http_client(user_agent=settings.user_agent, timeout=settings.fetch_timeout),
             summarizer=BoundedEngine(
                 lambda: build_engine(settings),
@@ -76,6 +92,8 @@ class AppState:
     async def close(self) -> None:
         """Close the HTTP client and the database pool."""
         await self.http.aclose()
+        await self.clock.close()
+        await self.reports.cache.close()
         if self.summarizer.built is not None:
             await close_engine(self.summarizer.built)
         await self.engine.dispose()

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.errors import (
     Conflict,
@@ -18,7 +19,8 @@ from app.errors import (
     unexpected_error_response,
 )
 from app.http import idempotency
-from app.logs import new_request_id, request_id_var
+from app.http.conditional import accepts_gzip
+from app.logs import new_request_id, next_request_serial, request_id_var, request_serial_var
 
 log = logging.getLogger("secdigest.idempotency")
 access_log = logging.getLogger("secdigest.http")
@@ -197,6 +199,7 @@ class RequestContextMiddleware:
             return
         request_id = new_request_id(_header(scope, b"x-request-id"))
         token = request_id_var.set(request_id)
+        serial = request_serial_var.set(next_request_serial())
         started = time.perf_counter()
         status = 0
         response_started = False
@@ -238,6 +241,7 @@ class RequestContextMiddleware:
                 (time.perf_counter() - started) * 1000,
             )
             request_id_var.reset(token)
+            request_serial_var.reset(serial)
 
     def _capped(self, receive: Receive) -> Receive:
         received = 0
@@ -256,3 +260,42 @@ class RequestContextMiddleware:
             return message
 
         return capped
+
+
+class HeadMiddleware:
+    """HEAD on every GET route: the GET is answered, its body left out (RFC 9110, 9.3.2).
+
+    The headers are the GET's (length, ETag, encoding), so a client can check a
+    representation without downloading it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        # A copy: the server keeps seeing HEAD (uvicorn then sends no body either).
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+class GzipIfAccepted(GZipMiddleware):
+    """Starlette's gzip, entered only by requests that accept gzip.
+
+    Its identity path still buffers and inspects every answer; most API clients (SOAR
+    scripts, curl) do not ask for compression, and pay nothing here. Answers that are
+    already encoded (the cached days, compressed once per state) pass as they are.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and accepts_gzip(_header(scope, b"accept-encoding")):
+            await super().__call__(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
-from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep, read_body_capped
+from app.deps import (
+    MarkdownWantedDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    StateDep,
+    ToolsDep,
+    read_body_capped,
+)
 from app.errors import PROBLEM_JSON, InvalidRequest, UnsupportedMediaType
+from app.http.conditional import accepts_gzip, answer, not_modified
 from app.schemas.curation import (
     ArticleItemCreate,
     CuratedItemRead,
@@ -17,9 +25,11 @@ from app.schemas.curation import (
     curated_item_read,
 )
 from app.schemas.ids import RowId
-from app.schemas.reports import ReportListRead, ReportRead, ReportSummaryRead, report_read
+from app.schemas.reports import ReportListRead, ReportRead, report_json, report_read
 from app.services import curation, reports
 from app.services.markdown import labels_for, parse_report, render_report
+from app.services.reports.document import ReportDocument
+from app.services.reports.reads import Rendered, Representation
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -30,13 +40,13 @@ LangQuery = Annotated[
 ]
 
 
-@router.get("")
-async def list_reports(session: SessionDep) -> ReportListRead:
+@router.get("", response_model=ReportListRead)
+async def list_reports(request: Request, state: StateDep) -> Response:
     """Days that have a report, newest first, with their item counts."""
-    rows = await reports.list_reports(session)
-    return ReportListRead(
-        reports=[ReportSummaryRead(date=day, item_count=count) for day, count in rows]
+    rendered = await state.reports.days(
+        gzip_ok=accepts_gzip(request.headers.get("accept-encoding"))
     )
+    return _cached(request, rendered.representation, rendered)
 
 
 @router.get(
@@ -44,27 +54,53 @@ async def list_reports(session: SessionDep) -> ReportListRead:
     response_model=ReportRead,
     responses={
         200: {"content": {"text/markdown": {}}},
+        304: {"description": "not modified: the ETag sent in If-None-Match is current"},
         404: {"description": "not-found", **_PROBLEM},
         422: {"description": "invalid-request", **_PROBLEM},
     },
     description=f"A day's report; `day` is {_DAY_DOC}. JSON by default, Markdown with "
-    "`?format=md` or `Accept: text/markdown`.",
+    "`?format=md` or `Accept: text/markdown`. Answers carry an ETag: send it back in "
+    "If-None-Match to get a 304 while the day has not changed.",
 )
 async def get_report(
     day: str,
-    session: SessionDep,
-    settings: SettingsDep,
+    request: Request,
+    state: StateDep,
     markdown: MarkdownWantedDep,
     lang: LangQuery = None,
-) -> ReportRead | PlainTextResponse:
+) -> Response:
     """A day's report as JSON or Markdown."""
-    resolved = await reports.resolve_day(session, day, settings.tz)
-    digest = await reports.load_document(session, resolved)
+    settings = state.settings
     language = lang or settings.lang
     labels = labels_for(language, settings.model_recommendations_label)
-    if markdown:
-        return PlainTextResponse(render_report(digest, labels), media_type="text/markdown")
-    return report_read(digest, labels, language)
+    representation = await state.reports.day_representation(
+        day, tz=settings.tz, markdown=markdown, lang=language, labels=labels
+    )
+    if not_modified(request.headers.get("if-none-match"), representation.etag):
+        return _cached(request, representation, None)
+
+    def render(document: ReportDocument) -> bytes:
+        if markdown:
+            return render_report(document, labels).encode("utf-8")
+        return report_json(document, labels, language)
+
+    rendered = await state.reports.day_body(
+        representation,
+        render,
+        markdown=markdown,
+        lang=language,
+        labels=labels,
+        gzip_ok=accepts_gzip(request.headers.get("accept-encoding")),
+    )
+    return _cached(request, rendered.representation, rendered)
+
+
+def _cached(
+    request: Request, representation: Representation, rendered: Rendered | None
+) -> Response:
+    """The answer of a cached representation (304 when the client's copy is current)."""
+    status, headers, body = answer(representation, rendered, request.headers.get("if-none-match"))
+    return Response(body, status_code=status, headers=headers)
 
 
 _MARKDOWN_BODY: dict[str, Any] = {
@@ -187,7 +223,7 @@ async def add_item(
 
 @router.get("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
 async def get_item(
-    day: str, item_id: RowId, session: SessionDep, settings: SettingsDep
+    day: str, item_id: RowId, session: ReadSessionDep, settings: SettingsDep
 ) -> CuratedItemRead:
     """One item of a day's report."""
     resolved = await reports.resolve_day(session, day, settings.tz)

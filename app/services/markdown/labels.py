@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 from app.services.reports.sections import SECTION_HEADINGS, Section
 
@@ -58,8 +59,12 @@ _EN = Labels(
 LABELS: dict[str, Labels] = {"ja": _JA, "en": _EN}
 
 
+@cache
 def labels_for(lang: str, model_recommendations: str | None = None) -> Labels:
-    """The labels of a language; the model's recommendations heading can be renamed."""
+    """The labels of a language; the model's recommendations heading can be renamed.
+
+    One object per combination (cached): readers key their caches by it.
+    """
     base = LABELS.get(lang, _JA)
     if model_recommendations:
         return replace(base, model_recommendations=model_recommendations)

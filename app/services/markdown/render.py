@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from app.services.iocs import defang_text
-from app.services.markdown.escape import escape_text, escape_url, guard_line_start
+from app.services.markdown.display import current_display, display_lines, display_text
+from app.services.markdown.escape import escape_url
 from app.services.markdown.labels import Labels
 from app.services.reports.document import DocumentItem, ItemKind, ReportDocument
 
@@ -46,43 +47,40 @@ class _SectionView:
     items: list[_ItemView]
 
 
-def _text(value: str) -> str:
-    # Escape first (structure), then defang (no live indicator anywhere in the report),
-    # then make sure that defanging did not leave a `[` where a definition could start.
-    return guard_line_start(defang_text(escape_text(value)))
-
-
-def _ioc_line(defanged: str) -> str:
-    # Display forms carry intended brackets (`evil[.]com`), which escape_text leaves as
-    # they are; anything else (an imported line, an `other` value) is outside text too.
-    return _text(defanged)
+def _lines(item: DocumentItem) -> dict[str, Any]:
+    """The item's display lines: as stored when made by these rules from these values,
+    else made now."""
+    source: dict[str, Any] = {
+        "title": item.title,
+        "iocs": [{"defanged": ioc.defanged} for ioc in item.iocs],
+        "summary": item.summary,
+        "recommendations": item.recommendations,
+        "other": item.other,
+        "model_recommendations": item.model_recommendations,
+    }
+    stored = current_display(item.display, **source)
+    return stored if stored is not None else display_lines(**source)
 
 
 def _item_view(item: DocumentItem, labels: Labels) -> _ItemView:
     url = escape_url(item.url) if item.url else None
+    lines = _lines(item)
     if item.kind == ItemKind.LINK:
-        return _ItemView(kind="link", title=_text(item.title), url=url or "", lists=[])
+        return _ItemView(kind="link", title=lines["title"], url=url or "", lists=[])
+    evidence = [line for ioc, line in zip(item.iocs, lines["iocs"], strict=True) if ioc.is_evidence]
     lists = [
-        (labels.summary, [_text(s) for s in item.summary], labels.no_summary),
-        (
-            labels.iocs,
-            [_ioc_line(i.defanged) for i in item.iocs if i.is_evidence],
-            labels.no_iocs,
-        ),
-        (
-            labels.recommendations,
-            [_text(s) for s in item.recommendations],
-            labels.no_recommendations,
-        ),
-        (labels.other, [_text(s) for s in item.other], labels.no_other),
+        (labels.summary, lines["summary"], labels.no_summary),
+        (labels.iocs, evidence, labels.no_iocs),
+        (labels.recommendations, lines["recommendations"], labels.no_recommendations),
+        (labels.other, lines["other"], labels.no_other),
         (
             labels.model_recommendations,
-            [_text(s) for s in item.model_recommendations],
+            lines["model_recommendations"],
             labels.no_model_recommendations,
         ),
     ]
     sources = [escape_url(s.url) for s in item.sources] if url else []
-    return _ItemView(kind="article", title=_text(item.title), url=url, lists=lists, sources=sources)
+    return _ItemView(kind="article", title=lines["title"], url=url, lists=lists, sources=sources)
 
 
 def render_report(digest: ReportDocument, labels: Labels) -> str:
@@ -95,7 +93,7 @@ def render_report(digest: ReportDocument, labels: Labels) -> str:
         for section, items in digest.by_section()
     ]
     return _template("digest.md.j2").render(
-        title=_text(digest.title),
+        title=display_text(digest.title),
         sections=sections,
         empty_section=labels.empty_section,
     )

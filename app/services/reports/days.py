@@ -236,6 +236,7 @@ def item_to_document(item: ReportItem, *, full: bool = False) -> DocumentItem:
         other=list(item.other),
         model_recommendations=list(item.model_recommendations),
         sources=[DocumentSource(url=s["url"], title=s.get("title")) for s in item.sources],
+        display=item.display,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from app.services.reports.sections import SECTION_ORDER, Section
 
@@ -59,6 +60,8 @@ class DocumentItem:
     sources: list[DocumentSource] = field(default_factory=list)
     id: int | None = None
     article_id: int | None = None
+    # The stored Markdown lines of the item (report_items.display), when it has them.
+    display: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,73 @@
+"""Representations of cached reads: negotiation, conditional requests, caching headers.
+
+RFC 9110 (ETag, If-None-Match, 304) and 9111 (Cache-Control); used alike by the routes and
+by the fast path that answers cache hits before routing (app/http/reads.py).
+"""
+
+from __future__ import annotations
+
+from app.services.reports.reads import Rendered, Representation
+
+MARKDOWN = "text/markdown"
+
+# Clients may keep a copy but must ask before using it: the answer is a 304 when nothing
+# changed. "private": a day's report is for the caller who holds the key, not for shared
+# caches between them.
+CACHE_CONTROL = "private, no-cache"
+VARY = "Accept, Accept-Encoding"
+
+
+def validators(representation: Representation) -> dict[str, str]:
+    """ETag, Last-Modified, Cache-Control and Vary of a representation."""
+    headers = {"ETag": representation.etag, "Cache-Control": CACHE_CONTROL, "Vary": VARY}
+    if representation.last_modified is not None:
+        headers["Last-Modified"] = representation.last_modified
+    return headers
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether If-None-Match names this ETag (weak comparison, as GET and HEAD use)."""
+    offered = if_none_match
+    if offered is None:
+        return False
+    if offered.strip() == "*":
+        return True
+    current = _opaque(etag)
+    return any(_opaque(tag) == current for tag in offered.split(","))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether Accept-Encoding admits gzip (and does not refuse it with q=0)."""
+    for part in (accept_encoding or "").lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip()
+            return quality not in ("0", "0.0", "0.00", "0.000")
+    return False
+
+
+def prefers_markdown(format_: str | None, accept: str | None) -> bool:
+    """`?format=md`, or an Accept header that prefers text/markdown to JSON."""
+    if format_ is not None:
+        return format_ == "md"
+    accept = accept or ""
+    return MARKDOWN in accept and "application/json" not in accept.split(MARKDOWN)[0]
+
+
+def answer(
+    representation: Representation, rendered: Rendered | None, if_none_match: str | None
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a cached representation: 304 without a body when the
+    client's copy is current (or no body is given), else the bytes; validators always."""
+    headers = validators(representation)
+    if rendered is None or not_modified(if_none_match, representation.etag):
+        return 304, headers, b""
+    headers["Content-Type"] = representation.media_type
+    if rendered.gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return 200, headers, rendered.body
