@@ -24,4 +24,6 @@ VOLUME ["/srv/secdigest/var"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
-CMD ["secdigest", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# Two server processes (uvicorn workers): reads are cached per process and shared through
+# Redis when SECDIGEST_BROKER_URL (or SECDIGEST_CACHE_URL) names one.
+CMD ["secdigest", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -241,7 +241,19 @@ async def resume_unfinished(state: AppState, *, stale_after: timedelta) -> int:
     return len(unfinished)
 
 
+async def maintain_jobs(state: AppState) -> None:
+    """Every quarter of SECDIGEST_JOB_STALE_AFTER: give abandoned jobs to the queue again."""
+    stale_after = state.settings.job_stale_after
+    while True:
+        try:
+            await resume_unfinished(state, stale_after=timedelta(seconds=stale_after))
+        except Exception:  # keep the process alive through a database hiccup
+            log.exception("jobs.maintenance_failed")
+        await asyncio.sleep(stale_after / 4)
+
+
 _schedule: asyncio.Task[None] | None = None
+_maintenance: asyncio.Task[None] | None = None
 
 
 async def start_jobs(state: AppState, *, resume: bool = True) -> None:
@@ -249,7 +261,7 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
     the jobs a previous run left unfinished (unless `resume` is False: a CLI run beside a
     server must not take the server's jobs) and, with SECDIGEST_FEED_SCHEDULE, pulls the
     feeds on schedule."""
-    global _schedule  # noqa: PLW0603 - one schedule per process
+    global _schedule, _maintenance  # noqa: PLW0603 - one schedule per process
     broker.state.secdigest = state
     accept_jobs()
     await broker.startup()
@@ -258,6 +270,13 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
     if state.settings.feed_schedule and resume and _schedule is None:
         _schedule = asyncio.create_task(schedule_feeds(state))
     if not resume:
+        return
+    if state.settings.web_workers > 1:
+        # Several server processes, each its own in-process worker: a job marked running
+        # may be running next door; it is taken over once its heartbeat is stale, by
+        # whichever process looks first.
+        if _maintenance is None:
+            _maintenance = asyncio.create_task(maintain_jobs(state))
         return
     # This process is the only worker of the in-process broker: a job still marked
     # running was interrupted (restart, kill -9) and is pending again.
@@ -270,14 +289,15 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
 
 async def stop_jobs(grace: float = 30.0) -> None:
     """Let running jobs finish (up to `grace` seconds), then stop the queue."""
-    global _schedule  # noqa: PLW0603
-    if _schedule is not None:
-        # Awaited, not only cancelled: a pull cut mid-query must give its connection back
-        # before the caller disposes of the engine.
-        _schedule.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await _schedule
-        _schedule = None
+    global _schedule, _maintenance  # noqa: PLW0603
+    for task in (_schedule, _maintenance):
+        if task is not None:
+            # Awaited, not only cancelled: a pull cut mid-query must give its connection
+            # back before the caller disposes of the engine.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    _schedule = _maintenance = None
     refuse_new_jobs()
     if _running:
         await asyncio.wait(list(_running), timeout=grace)

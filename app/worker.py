@@ -11,27 +11,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
 
 from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
 from app.settings import Settings
 from app.state import AppState
-from app.tasks import accept_jobs, broker, resume_unfinished, schedule_feeds, stop_jobs
+from app.tasks import accept_jobs, broker, maintain_jobs, schedule_feeds, stop_jobs
 
 log = logging.getLogger("secdigest.worker")
-
-
-async def _maintenance(state: AppState) -> None:
-    """Every quarter of SECDIGEST_JOB_STALE_AFTER: give abandoned jobs to the queue again."""
-    stale_after = state.settings.job_stale_after
-    while True:
-        try:
-            await resume_unfinished(state, stale_after=timedelta(seconds=stale_after))
-        except Exception:  # keep the worker alive through a database hiccup
-            log.exception("worker.maintenance_failed")
-        await asyncio.sleep(stale_after / 4)
 
 
 async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
@@ -48,7 +36,7 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     receiver = asyncio.create_task(run_receiver_task(broker, max_async_tasks=state.limits.jobs))
-    background = [asyncio.create_task(_maintenance(state))]
+    background = [asyncio.create_task(maintain_jobs(state))]
     if settings.feed_schedule:
         background.append(asyncio.create_task(schedule_feeds(state)))
     log.info("worker.started queue=%s", settings.broker_url)

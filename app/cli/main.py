@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve", "server:cmd_serve", "migrate the database and serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes (default 1; rate limits and caches are per process)",
+    )
 
     add("migrate", "server:cmd_migrate", "apply database migrations (a release step)")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import uvicorn
 
@@ -19,14 +21,23 @@ SHUTDOWN_GRACE_SECONDS = 30
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate (unless SECDIGEST_AUTO_MIGRATE=false) and serve the API."""
+    if args.workers < 1:
+        sys.stderr.write("secdigest: --workers: at least 1\n")
+        return 2
     current = settings()
     configure_logging(current.log_level)
     migrate_if_asked(current)
     # No key, no network: the database decides where the server may listen.
     host = run_async(with_state(current, lambda state: serve_host(state, args.host)))
+    if args.workers > 1:
+        # The worker processes read their settings from the environment, as this one.
+        os.environ["SECDIGEST_WEB_WORKERS"] = str(args.workers)
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:serve_app",
         factory=True,
+        # uvicorn's own supervisor (no gunicorn: one dependency less, and it restarts a
+        # worker that dies and passes SIGTERM on for the graceful stop).
+        workers=args.workers,
         host=host,
         port=args.port,
         log_level=current.log_level.lower(),
