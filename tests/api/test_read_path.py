@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date
@@ -16,12 +17,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from app.main import create_app
 from app.models import Report
+from app.services.markdown import labels_for
+from app.services.reports.cache import REDIS_PREFIX
 from app.settings import Settings
 from app.state import AppState
-from tests.support.databases import migrated_database
+from tests.support.databases import empty_all_tables, migrated_database
 from tests.support.processes import cli_env, run_cli
 
 DAY = "2024-12-06"
@@ -319,3 +323,52 @@ async def test_reads_go_on_while_a_write_holds_sqlites_lock(
             writer.close()
     assert [r.status_code for r in reads] == [200, 200, 200]
     assert "(editing)" not in reads[0].text  # the committed state, not the writer's
+
+
+# ---------------------------------------------------------------------------- Redis
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of this machine (CI's has one) for the shared cache."""
+    return os.environ.get("SECDIGEST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def test_processes_share_rendered_days_through_redis(
+    settings: Settings, redis_url: str, sample_markdown: str
+) -> None:
+    shared = settings.model_copy(update={"cache_url": redis_url})
+    first, second = create_app(shared), create_app(shared)
+    async with (
+        first.router.lifespan_context(first),
+        second.router.lifespan_context(second),
+    ):
+        await empty_all_tables(first.state.secdigest.engine)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=first), base_url="http://localhost"
+        ) as one:
+            await _import(one, sample_markdown)
+            rendered = await one.get(f"/reports/{DAY}")
+        reads = second.state.secdigest.reports
+        representation = await reads.day_representation(
+            DAY, tz=shared.tz, markdown=False, lang="ja", labels=labels_for("ja")
+        )
+        client = Redis.from_url(redis_url)
+        try:
+            stored = await client.get(REDIS_PREFIX + representation.key)
+            assert stored == rendered.content  # what the first process rendered
+            # The second process answers what Redis holds for that state.
+            await client.set(REDIS_PREFIX + representation.key, b'{"from": "redis"}')
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=second), base_url="http://localhost"
+            ) as two:
+                answered = await two.get(
+                    f"/reports/{DAY}", headers={"Accept-Encoding": "identity"}
+                )
+        finally:
+            await client.delete(
+                REDIS_PREFIX + representation.key, REDIS_PREFIX + representation.key + ":gzip"
+            )
+            await client.aclose()
+    assert answered.json() == {"from": "redis"}
+    assert answered.headers["etag"] == rendered.headers["etag"]

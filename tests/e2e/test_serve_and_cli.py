@@ -158,3 +158,23 @@ def test_the_server_answers_unparsable_requests_in_problem_json_and_names_no_sof
         assert "server" not in headers
     assert "server" not in httpx.get(f"{server}/healthz").headers
     assert "server" not in httpx.get(f"{server}/reports").headers
+
+
+def test_two_server_processes_answer_fresh_reads_after_a_write_by_a_third(
+    tmp_path: Path, sample_markdown: str
+) -> None:
+    env = cli_env(tmp_path)
+    day = tmp_path / "day.md"
+    day.write_text(sample_markdown, encoding="utf-8")
+    assert run_cli(["import", str(day), "--date", "2024-12-06"], env).returncode == 0
+    with running_server(env, "--workers", "2") as (base, _process):
+        # A new connection per request: the kernel spreads them over both processes, and
+        # each caches the day.
+        seen = {httpx.get(f"{base}/reports/2024-12-06").headers["etag"] for _ in range(20)}
+        assert len(seen) == 1
+        day.write_text(sample_markdown.replace("セレッソ大阪", "別のクラブ"), encoding="utf-8")
+        assert run_cli(["import", str(day), "--date", "2024-12-06"], env).returncode == 0
+        for _ in range(20):  # whichever process answers, it answers the new day
+            fresh = httpx.get(f"{base}/reports/2024-12-06", params={"format": "md"})
+            assert "別のクラブ" in fresh.text
+            assert httpx.get(f"{base}/reports/2024-12-06").headers["etag"] not in seen

@@ -54,13 +54,15 @@ def run_cli(
 
 
 @contextmanager
-def running_server(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_server(
+    env: dict[str, str], *extra: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`secdigest serve` on a free port until the block ends; its base URL and process."""
     port = free_port()
     # Output to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            [*SECDIGEST, "serve", "--port", str(port)],
+            [*SECDIGEST, "serve", "--port", str(port), *extra],
             env=env,
             cwd=ROOT,
             stdout=output,
