@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_DIR ?= ../shared/bench
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds
+.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds bench-read
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-iocs bench-extract bench-summarize bench-feeds ## every benchmark against its peers (BENCH_DIR=../shared/bench)
+bench: bench-iocs bench-extract bench-summarize bench-feeds bench-read ## every benchmark against its peers (BENCH_DIR=../shared/bench)
 
 bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
 	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
@@ -47,6 +47,10 @@ bench-summarize: $(BENCH_STAMP) ## offline summaries: ours vs lead-k, TextRank, 
 
 bench-feeds: install ## feed pulls: 200 items, a 1 s model, concurrency 8; in-process and two Redis workers
 	$(BIN)/python bench/feeds.py
+
+bench-read: install ## cached reads vs a bare app (same bytes), wrk; SQLite and PostgreSQL, 1 and 2 processes (BENCH_READ_ARGS=--quick)
+	command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
+	$(BIN)/python bench/read.py $(BENCH_READ_ARGS)
 
 format: install
 	$(BIN)/ruff format .

@@ -362,9 +362,7 @@ async def test_processes_share_rendered_days_through_redis(
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=second), base_url="http://localhost"
             ) as two:
-                answered = await two.get(
-                    f"/reports/{DAY}", headers={"Accept-Encoding": "identity"}
-                )
+                answered = await two.get(f"/reports/{DAY}", headers={"Accept-Encoding": "identity"})
         finally:
             await client.delete(
                 REDIS_PREFIX + representation.key, REDIS_PREFIX + representation.key + ":gzip"
