@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from app.db import session_scope
 from app.main import create_app
 from app.models import Report
+from app.services import apikeys
 from app.services.markdown import labels_for
 from app.services.reports.cache import REDIS_PREFIX
 from app.settings import Settings
@@ -370,3 +372,25 @@ async def test_processes_share_rendered_days_through_redis(
             await client.aclose()
     assert answered.json() == {"from": "redis"}
     assert answered.headers["etag"] == rendered.headers["etag"]
+
+
+async def test_a_cached_day_is_served_only_to_callers_the_key_check_lets_in(
+    app: FastAPI, client: httpx.AsyncClient, sample_markdown: str
+) -> None:
+    await _import(client, sample_markdown)
+    state: AppState = app.state.secdigest
+    async with session_scope(state.sessionmaker) as session:
+        key = (await apikeys.create_key(session, name="frontend", scope="read")).key
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert (await client.get(f"/reports/{DAY}", headers=bearer)).status_code == 200  # cached
+
+    refused = await client.get(f"/reports/{DAY}")
+    revoked_etag = (await client.get("/reports", headers=bearer)).headers["etag"]
+    async with session_scope(state.sessionmaker) as session:
+        await apikeys.revoke_key(session, name="frontend")
+    after_revoke = await client.get(f"/reports/{DAY}", headers=bearer)
+    listed = await client.get("/reports", headers={**bearer, "If-None-Match": revoked_etag})
+
+    assert refused.status_code == 401
+    assert after_revoke.status_code == 401
+    assert listed.status_code == 401
