@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import session_scope
 from app.errors import PayloadTooLarge
-from app.http.conditional import prefers_markdown
+from app.http.conditional import prefers_markdown, wanted_format
 from app.services.pipeline import Tools
 from app.settings import Settings
 from app.state import AppState
@@ -75,6 +75,23 @@ async def wants_markdown(
 
 
 MarkdownWantedDep = Annotated[bool, Depends(wants_markdown)]
+
+
+async def day_format(
+    request: Request,
+    format: Annotated[
+        str | None,
+        Query(
+            pattern="^(md|json|stix|misp|csv)$",
+            description="json (default), md, stix (STIX 2.1 bundle), misp (MISP events), csv",
+        ),
+    ] = None,
+) -> str:
+    """The format of a day: `?format=`, else the Accept header (STIX, CSV, Markdown), JSON."""
+    return wanted_format(format, request.headers.get("accept"))
+
+
+DayFormatDep = Annotated[str, Depends(day_format)]
 
 MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
 

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     # (another process may be running them), and each process looks for such jobs.
     web_workers: int = Field(default=1, ge=1)
 
+    # Exports (STIX, TAXII, MISP): who produced them, and the TLP marking of every object.
+    producer_name: str = "secdigest"
+    tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "clear"
+
     log_level: str = "INFO"
 
     @field_validator("fetch_allow", "ioc_benign", "fetch_ports", mode="before")

@@ -9,6 +9,10 @@ from __future__ import annotations
 from app.services.reports.reads import Rendered, Representation
 
 MARKDOWN = "text/markdown"
+STIX = "application/stix+json"
+CSV = "text/csv"
+# What `GET /reports/{date}?format=` takes: the two renderings of the report, and exports.
+DAY_FORMATS = ("json", "md", "stix", "misp", "csv")
 
 # Clients may keep a copy but must ask before using it: the answer is a 304 when nothing
 # changed. "private": a day's report is for the caller who holds the key, not for shared
@@ -71,3 +75,15 @@ def answer(
     if rendered.gzipped:
         headers["Content-Encoding"] = "gzip"
     return 200, headers, rendered.body
+
+
+def wanted_format(format_: str | None, accept: str | None) -> str:
+    """A day's format: `?format=`, else what Accept asks for (STIX, CSV, Markdown), else JSON."""
+    if format_ is not None:
+        return format_
+    accept = accept or ""
+    if STIX in accept:
+        return "stix"
+    if CSV in accept:
+        return "csv"
+    return "md" if prefers_markdown(None, accept) else "json"

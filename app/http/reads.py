@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import SecdigestError
-from app.http.conditional import accepts_gzip, answer, not_modified, prefers_markdown
+from app.http.conditional import accepts_gzip, answer, not_modified, wanted_format
 from app.http.headers import header_value
 from app.http.security import route_path
 from app.services.markdown import labels_for
@@ -80,9 +80,12 @@ class CachedReadsMiddleware:
             return None
         format_ = formats[0] if formats else None
         lang = langs[0] if langs else state.settings.lang
-        if (format_ is not None and format_ not in _FORMATS) or lang not in _LANGS:
+        if lang not in _LANGS:
             return None
-        markdown = prefers_markdown(format_, header_value(scope, b"accept"))
+        wanted = wanted_format(format_, header_value(scope, b"accept"))
+        if wanted not in _FORMATS:
+            return None  # an export: the route renders it (and caches it)
+        markdown = wanted == "md"
         labels = labels_for(lang, state.settings.model_recommendations_label)
         representation = await state.reports.day_representation(
             day, tz=state.settings.tz, markdown=markdown, lang=lang, labels=labels

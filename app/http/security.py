@@ -34,6 +34,7 @@ from app.errors import (
     problem_of,
 )
 from app.http import open_mode
+from app.http.credentials import presented_key
 from app.http.headers import READ_METHODS, has_body, header_value, header_values, is_json_media_type
 from app.http.open_mode import HOW_TO_CREATE, is_loopback, is_loopback_name
 from app.models import ApiKey
@@ -70,21 +71,6 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root) and (path == root or path[len(root)] == "/"):
         return path[len(root) :]
     return path
-
-
-def _credential(scope: Scope) -> str | None:
-    """The presented key: None when none is sent, "" when what is sent is unusable."""
-    api_keys = [v for k, v in scope["headers"] if k == b"x-api-key"]
-    authorizations = [v for k, v in scope["headers"] if k == b"authorization"]
-    if not api_keys and not authorizations:
-        return None
-    # Two keys in one request are ambiguous: refuse rather than pick one.
-    if len(api_keys) + len(authorizations) != 1:
-        return ""
-    if api_keys:
-        return bytes(api_keys[0]).decode("latin-1").strip()
-    scheme, _, token = bytes(authorizations[0]).decode("latin-1").strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 class SecurityMiddleware:
@@ -136,7 +122,7 @@ class SecurityMiddleware:
     async def _is_trusted(self, scope: Scope) -> bool:
         """Whether the caller would pass the key check (without counting or logging it)."""
         state: AppState = scope["app"].state.secdigest
-        presented = _credential(scope)
+        presented = presented_key(scope)
         if presented == "":
             return False
         try:
@@ -156,7 +142,7 @@ class SecurityMiddleware:
         state: AppState = scope["app"].state.secdigest
         path = scope["path"]
         client = scope["client"][0] if scope.get("client") else None
-        presented = _credential(scope)
+        presented = presented_key(scope)
         if presented is None:
             return await self._anonymous(state, scope, client, path)
         key = await self._find_key(state, presented)
@@ -254,7 +240,7 @@ class SecurityMiddleware:
             Unauthorized,
             detail,
             instance=path,
-            headers={"WWW-Authenticate": 'Bearer realm="secdigest"'},
+            headers={"WWW-Authenticate": 'Bearer realm="secdigest", Basic realm="secdigest"'},
         )
 
     async def _limit(self, identity: str, path: str) -> Responder | None:

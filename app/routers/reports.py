@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import (
-    MarkdownWantedDep,
+    DayFormatDep,
     ReadSessionDep,
     SessionDep,
     SettingsDep,
@@ -27,9 +28,12 @@ from app.schemas.curation import (
 from app.schemas.ids import RowId
 from app.schemas.reports import ReportListRead, ReportRead, report_json, report_read
 from app.services import curation, reports
+from app.services.exports import entries as exports
+from app.services.exports.render import EXPORT_FORMATS, ExportOptions, render_export
 from app.services.markdown import labels_for, parse_report, render_report
 from app.services.reports.document import ReportDocument
-from app.services.reports.reads import Rendered, Representation
+from app.services.reports.reads import DayState, Rendered, Representation
+from app.state import AppState
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -66,11 +70,18 @@ async def get_report(
     day: str,
     request: Request,
     state: StateDep,
-    markdown: MarkdownWantedDep,
+    fmt: DayFormatDep,
     lang: LangQuery = None,
+    include_flagged: Annotated[
+        bool, Query(description="Exports: keep benign, private... indicators (labelled).")
+    ] = False,
+    bom: Annotated[bool, Query(description="CSV: start with a UTF-8 BOM (Excel).")] = False,
 ) -> Response:
-    """A day's report as JSON or Markdown."""
+    """A day's report as JSON or Markdown, or exported as STIX 2.1, MISP events or CSV."""
     settings = state.settings
+    if fmt in EXPORT_FORMATS:
+        return await _export(request, state, day, fmt, include_flagged=include_flagged, bom=bom)
+    markdown = fmt == "md"
     language = lang or settings.lang
     labels = labels_for(language, settings.model_recommendations_label)
     representation = await state.reports.day_representation(
@@ -90,6 +101,37 @@ async def get_report(
         markdown=markdown,
         lang=language,
         labels=labels,
+        gzip_ok=accepts_gzip(request.headers.get("accept-encoding")),
+    )
+    return _cached(request, rendered.representation, rendered)
+
+
+async def _export(
+    request: Request, state: AppState, day: str, fmt: str, *, include_flagged: bool, bom: bool
+) -> Response:
+    """A day in an export format, through the read cache like the day itself."""
+    settings = state.settings
+    options = ExportOptions(
+        producer=settings.producer_name,
+        tlp=settings.tlp,
+        include_flagged=include_flagged,
+        bom=bom and fmt == "csv",
+    )
+    kind = f"{fmt}:{options.key}"
+    representation = await state.reports.kind_representation(
+        day, tz=settings.tz, kind=kind, media_type=EXPORT_FORMATS[fmt]
+    )
+    if not_modified(request.headers.get("if-none-match"), representation.etag):
+        return _cached(request, representation, None)
+
+    async def render(session: AsyncSession, day_state: DayState) -> bytes:
+        found = await exports.entries(session, first=day_state.day, last=day_state.day)
+        return render_export(fmt, found, day=day_state.day, options=options)
+
+    rendered = await state.reports.kind_body(
+        representation,
+        render,
+        kind=kind,
         gzip_ok=accepts_gzip(request.headers.get("accept-encoding")),
     )
     return _cached(request, rendered.representation, rendered)

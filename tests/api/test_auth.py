@@ -200,6 +200,20 @@ async def test_bearer_and_x_api_key_both_work(
     assert (await client.get("/reports", headers=lower)).status_code == 200
 
 
+async def test_http_basic_takes_the_key_as_password_whatever_the_user_name(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    # What taxii2-client and OpenCTI's TAXII connector send.
+    for user in ("taxii", "", "opencti"):
+        answer = await client.get("/reports", auth=httpx.BasicAuth(user, keys["read"]))
+        assert answer.status_code == 200, user
+    wrong = await client.get("/reports", auth=httpx.BasicAuth(keys["read"], "nope"))
+    _is_problem(wrong, 401, "unauthorized")
+    assert "Basic" in wrong.headers["www-authenticate"]
+    garbled = await client.get("/reports", headers={"Authorization": "Basic %%%"})
+    _is_problem(garbled, 401, "unauthorized")
+
+
 @pytest.mark.parametrize(
     "headers",
     [

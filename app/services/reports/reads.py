@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from email.utils import format_datetime
@@ -162,6 +162,37 @@ class ReportReads:
             await self.cache.put(representation.key, body)
         return await self._maybe_gzip(representation, body, gzip_ok)
 
+    async def kind_representation(
+        self, spec: str, *, tz: tzinfo, kind: str, media_type: str
+    ) -> Representation:
+        """The representation of another rendering of a day (an export): `kind` names it
+        with everything its bytes depend on (format, options, settings)."""
+        state = await self._day_state(spec, tz)
+        return _kind_representation(state, kind, media_type)
+
+    async def kind_body(
+        self,
+        representation: Representation,
+        render: Callable[[AsyncSession, DayState], Awaitable[bytes]],
+        *,
+        kind: str,
+        gzip_ok: bool,
+    ) -> Rendered:
+        """The bytes of an export of a day; `render` makes them with a read session and the
+        day's state when they are not cached (one transaction: state and rows agree)."""
+        body = await self.cache.get(representation.key)
+        if body is None:
+            day = representation.day
+            assert day is not None, "a day's representation names its day"
+            async with self.sessionmaker() as session:
+                state = await _read_state(session, day)
+                if state is None:
+                    raise NotFound(f"there is no report for {day.isoformat()}")
+                body = await render(session, state)
+            representation = _kind_representation(state, kind, representation.media_type)
+            await self.cache.put(representation.key, body)
+        return await self._maybe_gzip(representation, body, gzip_ok)
+
     async def cached(self, representation: Representation, *, gzip_ok: bool) -> Rendered | None:
         """The bytes of a representation when the cache holds them, else None."""
         if gzip_ok:
@@ -244,6 +275,11 @@ class ReportReads:
             compressed = gzip.compress(body, compresslevel=6, mtime=0)
             await self.cache.put(key, compressed)
         return Rendered(representation, compressed, gzipped=True)
+
+
+def _kind_representation(state: DayState, kind: str, media_type: str) -> Representation:
+    key = f"day:{state.day.isoformat()}:{state.report_id}:{state.token}:{kind}:{RELEASE}"
+    return Representation(key, state.day, _etag(key), media_type, state.last_modified)
 
 
 async def _read_state(session: AsyncSession, day: date | None) -> DayState | None:
