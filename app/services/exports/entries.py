@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Report, ReportItem
 from app.services.reports.document import DocumentIoc, ItemKind
-from app.services.reports.sections import SECTION_ORDER, Section
+from app.services.reports.sections import SECTION_RANK, Section
 
 # Real but probably not evidence: left out of exports unless asked for (then labelled).
 # The same flags as the IOC engine's (app/services/iocs/flags.py).
 EXCLUDED_FLAGS = frozenset(
     {"benign", "source-site", "documentation", "private", "loopback", "link-local", "reserved"}
 )
-_SECTION_RANK = {section.value: index for index, section in enumerate(SECTION_ORDER)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +59,7 @@ def _entry(row: Any) -> ExportEntry:
         url=row.url,
         sources=tuple(str(s["url"]) for s in row.sources or ()),
         summary=tuple(row.summary or ()),
-        iocs=tuple(
-            DocumentIoc(i["type"], i["value"], i["defanged"], tuple(i.get("flags", ())))
-            for i in row.iocs or ()
-        ),
+        iocs=tuple(DocumentIoc.of(i) for i in row.iocs or ()),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -99,5 +95,5 @@ async def entries(
     rows = (await session.execute(query)).all()
     found = [_entry(row) for row in rows]
     # Stable: positions stay in order within a section.
-    found.sort(key=lambda e: (e.day, _SECTION_RANK.get(e.section.value, 99)))
+    found.sort(key=lambda e: (e.day, SECTION_RANK.get(e.section.value, 99)))
     return found

@@ -21,7 +21,7 @@ from app.services.reports.document import (
     ItemKind,
     ReportDocument,
 )
-from app.services.reports.sections import LINK_SECTIONS, SECTION_ORDER, Section
+from app.services.reports.sections import LINK_SECTIONS, SECTION_RANK, Section
 
 log = logging.getLogger("secdigest.reports")
 
@@ -228,10 +228,7 @@ def item_to_document(item: ReportItem, *, full: bool = False) -> DocumentItem:
         title=item.title,
         url=item.url,
         summary=list(item.summary),
-        iocs=[
-            DocumentIoc(i["type"], i["value"], i["defanged"], tuple(i.get("flags", ())))
-            for i in item.iocs
-        ],
+        iocs=[DocumentIoc.of(i) for i in item.iocs],
         recommendations=list(item.recommendations),
         other=list(item.other),
         model_recommendations=list(item.model_recommendations),
@@ -242,8 +239,7 @@ def item_to_document(item: ReportItem, *, full: bool = False) -> DocumentItem:
 
 def report_to_document(report: Report) -> ReportDocument:
     """A stored report as a ReportDocument, items in section order, then position."""
-    rank = {section.value: index for index, section in enumerate(SECTION_ORDER)}
-    items = sorted(report.items, key=lambda i: (rank.get(i.section, 99), i.position, i.id))
+    items = sorted(report.items, key=lambda i: (SECTION_RANK.get(i.section, 99), i.position, i.id))
     return ReportDocument(day=report.day, items=[item_to_document(item) for item in items])
 
 

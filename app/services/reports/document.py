@@ -27,12 +27,19 @@ class DocumentIoc:
     type: str
     value: str  # refanged
     defanged: str  # exactly as the Markdown shows it
-    flags: tuple[str, ...] = ()  # see app/services/iocs_flags.py
+    flags: tuple[str, ...] = ()  # see app/services/iocs/flags.py
 
     @property
     def is_evidence(self) -> bool:
         """Whether the digest lists it: well-known and the page's own names are not."""
         return "benign" not in self.flags and "source-site" not in self.flags
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> DocumentIoc:
+        """The IOC of a report item's stored `iocs` (type, value, defanged, flags)."""
+        return cls(
+            stored["type"], stored["value"], stored["defanged"], tuple(stored.get("flags", ()))
+        )
 
 
 @dataclass(frozen=True, slots=True)

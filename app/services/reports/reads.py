@@ -38,7 +38,7 @@ from app.services.reports.document import (
     ItemKind,
     ReportDocument,
 )
-from app.services.reports.sections import SECTION_ORDER, Section
+from app.services.reports.sections import SECTION_RANK, Section
 
 JSON = "application/json"
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -47,7 +47,6 @@ MARKDOWN = "text/markdown; charset=utf-8"
 RELEASE = installed_version("secdigest")
 # Below this a gzip body saves less than its header and the CPU cost.
 GZIP_MIN_BYTES = 1024
-_SECTION_RANK = {section.value: index for index, section in enumerate(SECTION_ORDER)}
 _ITEM_COLUMNS = (
     ReportItem.id,
     ReportItem.article_id,
@@ -317,7 +316,7 @@ async def _load_day(
     )
     items = sorted(
         (_document_item(row) for row in rows.all()),
-        key=lambda item: _SECTION_RANK.get(item.section.value, 99),
+        key=lambda item: SECTION_RANK.get(item.section.value, 99),
     )
     return state, ReportDocument(day=state.day, items=items)
 
@@ -331,10 +330,7 @@ def _document_item(row: Any) -> DocumentItem:
         title=row.title,
         url=row.url,
         summary=row.summary,
-        iocs=[
-            DocumentIoc(i["type"], i["value"], i["defanged"], tuple(i.get("flags", ())))
-            for i in row.iocs
-        ],
+        iocs=[DocumentIoc.of(i) for i in row.iocs],
         recommendations=row.recommendations,
         other=row.other,
         model_recommendations=row.model_recommendations,

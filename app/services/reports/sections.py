@@ -19,6 +19,9 @@ class Section(StrEnum):
 
 SECTION_ORDER: tuple[Section, ...] = tuple(Section)
 
+# Where a section comes in the report: for sorting items by section, then position.
+SECTION_RANK: dict[str, int] = {section.value: index for index, section in enumerate(SECTION_ORDER)}
+
 # Sections the digest writes as `- [title](url)` lines rather than summarized entries.
 LINK_SECTIONS = frozenset({Section.JAPAN_INCIDENTS, Section.MEMOS})
 
