@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_DIR ?= ../shared/bench
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds bench-read
+.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-iocs bench-extract bench-summarize bench-feeds bench-read ## every benchmark against its peers (BENCH_DIR=../shared/bench)
+bench: bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export ## every benchmark against its peers (BENCH_DIR=../shared/bench)
 
 bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
 	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
@@ -51,6 +51,9 @@ bench-feeds: install ## feed pulls: 200 items, a 1 s model, concurrency 8; in-pr
 bench-read: install ## cached reads vs a bare app (same bytes), wrk; SQLite and PostgreSQL, 1 and 2 processes (BENCH_READ_ARGS=--quick)
 	command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
 	$(BIN)/python bench/read.py $(BENCH_READ_ARGS)
+
+bench-export: install ## STIX objects/s vs the same bundles through stix2's objects; TAXII pages/s over HTTP; 365 days x 30 entries (BENCH_EXPORT_ARGS=--no-postgres)
+	$(BIN)/python bench/export.py $(BENCH_EXPORT_ARGS)
 
 format: install
 	$(BIN)/ruff format .

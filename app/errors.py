@@ -12,6 +12,7 @@ means one thing:
     ├── Forbidden               403  forbidden               a read key writing; foreign Host/Origin
     ├── NotFound                404  not-found               no such path, day, item, feed or job
     ├── MethodNotAllowed        405  method-not-allowed      wrong method for the path
+    ├── NotAcceptable           406  not-acceptable          Accept allows no answer (TAXII)
     ├── Conflict                409  conflict                already there, or still running
     ├── PayloadTooLarge         413  payload-too-large       a body over the limit
     ├── UnsupportedMediaType    415  unsupported-media-type  a body of the wrong type
@@ -86,6 +87,14 @@ class MethodNotAllowed(SecdigestError):
     status_code = 405
     slug = "method-not-allowed"
     title = "Method not allowed"
+
+
+class NotAcceptable(SecdigestError):
+    """The client's Accept allows none of the media types the resource has (TAXII 2.1)."""
+
+    status_code = 406
+    slug = "not-acceptable"
+    title = "Not acceptable"
 
 
 class Conflict(SecdigestError):
@@ -175,6 +184,7 @@ PROBLEM_TYPES: tuple[type[SecdigestError], ...] = (
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    NotAcceptable,
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,

@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.clock import ChangeClock, open_clock
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.services.exports.blocklist import Blocklists
+from app.services.exports.misp import MispFeed
+from app.services.exports.render import ExportOptions
+from app.services.exports.taxii import TaxiiStore
 from app.services.fetch import FetchPolicy, new_http_client
 from app.services.fetch.netguard import AllowList
 from app.services.iocs.flags import BenignList
@@ -32,6 +36,10 @@ class AppState:
     read_sessionmaker: async_sessionmaker[AsyncSession]
     clock: ChangeClock
     reports: ReportReads
+    # The exports' views of every stored day, memoized per change-clock value.
+    taxii: TaxiiStore
+    misp_feed: MispFeed
+    blocklists: Blocklists
     http: httpx.AsyncClient
     summarizer: BoundedEngine
     fetch_policy: FetchPolicy
@@ -62,13 +70,18 @@ class AppState:
         read_sessionmaker = create_read_sessionmaker(engine)
         clock = open_clock(settings.database_url)
         cache = RenderCache(max_bytes=settings.cache_max_bytes, redis_url=settings.shared_cache_url)
+        reports = ReportReads(read_sessionmaker, clock, cache)
+        export_options = ExportOptions(producer=settings.producer_name, tlp=settings.tlp)
         state = cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             read_sessionmaker=read_sessionmaker,
             clock=clock,
-            reports=ReportReads(read_sessionmaker, clock, cache),
+            reports=reports,
+            taxii=TaxiiStore(read_sessionmaker, clock, export_options),
+            misp_feed=MispFeed(reports),
+            blocklists=Blocklists(reports),
             http=new_http_client(user_agent=settings.user_agent, timeout=settings.fetch_timeout),
             summarizer=BoundedEngine(
                 lambda: build_engine(settings),

@@ -1,8 +1,9 @@
 """The `secdigest` command: its arguments, and which module runs each command.
 
 Building the parser costs no import beyond argparse; a command's module (`server`,
-`articles`, `iocs`, `reports`, `keys`, `feeds`) is imported only when that command runs, so
-each may import what it needs at its top, and `secdigest iocs --jsonl` starts fast.
+`articles`, `iocs`, `reports`, `keys`, `feeds`, `exports`) is imported only when that
+command runs, so each may import what it needs at its top, and `secdigest iocs --jsonl`
+starts fast.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ examples:
   secdigest extract page.html
   secdigest report today --format md
   secdigest import digest.md --date 2024-12-06
+  secdigest export 2024-12-06 --format misp
+  secdigest blocklist url --days 7
   secdigest keys create --name soar --scope write
   secdigest feeds add https://www.example.com/feed/ --section daily_news
   secdigest feeds pull
@@ -145,6 +148,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE", help="Markdown file, or - for stdin")
     imp.add_argument("--date", required=True, help="the report's day, YYYY-MM-DD or today")
+
+    export = add("export", "exports:cmd_export", "print a stored day as STIX 2.1, MISP or CSV")
+    export.add_argument("date", metavar="DATE", help="YYYY-MM-DD, today or latest")
+    export.add_argument("--format", required=True, choices=("stix", "misp", "csv"))
+    export.add_argument(
+        "--include-flagged", action="store_true", help="keep benign, private... indicators"
+    )
+    export.add_argument("--bom", action="store_true", help="CSV: a UTF-8 BOM first (Excel)")
+
+    blocklist = add(
+        "blocklist", "exports:cmd_blocklist", "print a blocklist: one indicator per line"
+    )
+    blocklist.add_argument(
+        "type", metavar="TYPE", help="ipv4, ipv6, domain, url, md5, sha1, sha256 or sha512"
+    )
+    blocklist.add_argument(
+        "--days", type=int, default=30, metavar="N", help="the last N days (default 30)"
+    )
 
     keys = add("keys", "keys:cmd_keys", "API keys: create (printed once), list, revoke")
     actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")

@@ -7,6 +7,8 @@ Public surface:
 - `cache`: `summarize(session, engine, input, content_hash=)`: a model summary of the same
   text, model, language and prompt version is made once
 - `offline_bullets(text, ...)`: the offline engine's pure entry point (the benchmark's hook)
+- `attack`: `lookup(id)`, the bundled ATT&CK Enterprise table (names, status), which the
+  exports read too
 
 The offline engine (`offline`, with `sentences`, `classify`, `notes`, `cues`) extracts; the
 LLM engine (`llm`, with `prompt`, `llm_schema`, `grounding`, `tokens`, `breaker`, `attack`)
