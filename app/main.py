@@ -19,7 +19,20 @@ from app.http.middleware import (
 from app.http.reads import CachedReadsMiddleware
 from app.http.security import install_security
 from app.logs import configure_logging
-from app.routers import blocklist, feeds, health, iocs, jobs, misp, reports, summarize, taxii
+from app.routers import (
+    blocklist,
+    cves,
+    feeds,
+    health,
+    indicators,
+    iocs,
+    jobs,
+    misp,
+    reports,
+    search,
+    summarize,
+    taxii,
+)
 from app.services.reports.reads import GZIP_MIN_BYTES
 from app.settings import Settings, get_settings
 from app.state import AppState
@@ -79,11 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(summarize.router)
     app.include_router(reports.router)
     app.include_router(iocs.router)
+    app.include_router(cves.router)
+    app.include_router(indicators.router)
     app.include_router(feeds.router)
     app.include_router(jobs.router)
     app.include_router(misp.router)
     app.include_router(blocklist.router)
     app.include_router(taxii.router)
+    app.include_router(search.router)
     app.include_router(health.router)
     return app
 

@@ -82,6 +82,28 @@ class Settings(BaseSettings):
     # and is run again by another; heartbeats come four times as often.
     job_stale_after: float = Field(default=60.0, gt=0)
 
+    # CVE context (`secdigest enrich update`): CISA's KEV catalog and FIRST's daily EPSS
+    # scores at their public addresses; a mirror may be named instead (fetched through
+    # the same guard as articles).
+    kev_url: str = (
+        "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+    )
+    # FIRST's address of the current file (it redirects to the dated one; EPSS is run for
+    # FIRST by Empirical Security, formerly Cyentia).
+    epss_url: str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+    # Off by default: the service is offline first and reaches CISA and FIRST only when
+    # asked (here, or by `secdigest enrich update`). When on, the processes that run
+    # schedules (the server with the in-process queue, each `secdigest worker`) update
+    # the sources once per interval, each update claimed by one of them.
+    enrich_schedule: bool = False
+    enrich_interval: int = Field(default=24 * 3600, ge=3600)  # seconds between updates
+    # Each source's download and, for EPSS, its decompressed CSV: the EPSS file is about
+    # 2 MB gzip and 10 MB of CSV (300k CVEs, growing), past the article limit's reach
+    # if that is lowered; this bound is its own, with room for years of growth.
+    enrich_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # A whole download (redirects included): a catalog is larger than a page.
+    enrich_timeout: float = Field(default=120.0, gt=0)
+
     # Rendered days kept in each process (bytes); and where they are shared between
     # processes: unset, the Redis of SECDIGEST_BROKER_URL when it is one; "none" keeps
     # them in process only.

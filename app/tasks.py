@@ -21,7 +21,7 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from app.db import session_scope
 from app.errors import NotFound, SecdigestError, problem_dict
 from app.schemas.summarize import SummarizeRequest, submission_of, summarize_response
-from app.services import feeds, jobs, pipeline
+from app.services import enrich, feeds, jobs, pipeline
 from app.services.feeds import pull as feed_pull
 from app.services.reports import today
 from app.settings import get_settings
@@ -219,6 +219,27 @@ async def schedule_feeds(state: AppState) -> None:
         await asyncio.sleep(state.settings.feed_check_seconds)
 
 
+# ------------------------------------------------- CVE context: the daily KEV/EPSS update
+
+
+async def schedule_enrichment(state: AppState) -> None:
+    """Forever (SECDIGEST_ENRICH_SCHEDULE): update the due CVE context sources. Every
+    process on the schedule looks; the claim gives each due source to one of them, once
+    per SECDIGEST_ENRICH_INTERVAL (a failure is tried again an hour later)."""
+    while True:
+        try:
+            async with session_scope(state.sessionmaker) as session:
+                await enrich.update_due(
+                    session, state.http, state.fetch_policy, settings=state.settings
+                )
+        except Exception:  # a database hiccup must not end the schedule
+            log.exception("enrich.schedule_failed")
+        await asyncio.sleep(enrich.CHECK_SECONDS)
+
+
+# ---------------------------------------------------------------------------------------
+
+
 async def _heartbeat(state: AppState, job_id: str) -> None:
     """Tell other processes this job's worker is alive (SECDIGEST_JOB_STALE_AFTER)."""
     while True:
@@ -254,6 +275,7 @@ async def maintain_jobs(state: AppState) -> None:
 
 _schedule: asyncio.Task[None] | None = None
 _maintenance: asyncio.Task[None] | None = None
+_enrichment: asyncio.Task[None] | None = None
 
 
 async def start_jobs(state: AppState, *, resume: bool = True) -> None:
@@ -261,7 +283,7 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
     the jobs a previous run left unfinished (unless `resume` is False: a CLI run beside a
     server must not take the server's jobs) and, with SECDIGEST_FEED_SCHEDULE, pulls the
     feeds on schedule."""
-    global _schedule, _maintenance  # noqa: PLW0603 - one schedule per process
+    global _schedule, _maintenance, _enrichment  # noqa: PLW0603 - one schedule per process
     broker.state.secdigest = state
     accept_jobs()
     await broker.startup()
@@ -269,6 +291,8 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
         return  # worker processes (secdigest worker) run and resume the jobs
     if state.settings.feed_schedule and resume and _schedule is None:
         _schedule = asyncio.create_task(schedule_feeds(state))
+    if state.settings.enrich_schedule and resume and _enrichment is None:
+        _enrichment = asyncio.create_task(schedule_enrichment(state))
     if not resume:
         return
     if state.settings.web_workers > 1:
@@ -289,15 +313,15 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
 
 async def stop_jobs(grace: float = 30.0) -> None:
     """Let running jobs finish (up to `grace` seconds), then stop the queue."""
-    global _schedule, _maintenance  # noqa: PLW0603
-    for task in (_schedule, _maintenance):
+    global _schedule, _maintenance, _enrichment  # noqa: PLW0603
+    for task in (_schedule, _maintenance, _enrichment):
         if task is not None:
             # Awaited, not only cancelled: a pull cut mid-query must give its connection
             # back before the caller disposes of the engine.
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    _schedule = _maintenance = None
+    _schedule = _maintenance = _enrichment = None
     refuse_new_jobs()
     if _running:
         await asyncio.wait(list(_running), timeout=grace)

@@ -17,7 +17,14 @@ from taskiq.api import run_receiver_task
 
 from app.settings import Settings
 from app.state import AppState
-from app.tasks import accept_jobs, broker, maintain_jobs, schedule_feeds, stop_jobs
+from app.tasks import (
+    accept_jobs,
+    broker,
+    maintain_jobs,
+    schedule_enrichment,
+    schedule_feeds,
+    stop_jobs,
+)
 
 log = logging.getLogger("secdigest.worker")
 
@@ -39,6 +46,8 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
     background = [asyncio.create_task(maintain_jobs(state))]
     if settings.feed_schedule:
         background.append(asyncio.create_task(schedule_feeds(state)))
+    if settings.enrich_schedule:  # the daily KEV/EPSS update, claimed once across workers
+        background.append(asyncio.create_task(schedule_enrichment(state)))
     log.info("worker.started queue=%s", settings.broker_url)
     try:
         await stop.wait()

@@ -1,9 +1,9 @@
 """The `secdigest` command: its arguments, and which module runs each command.
 
 Building the parser costs no import beyond argparse; a command's module (`server`,
-`articles`, `iocs`, `reports`, `keys`, `feeds`, `exports`) is imported only when that
-command runs, so each may import what it needs at its top, and `secdigest iocs --jsonl`
-starts fast.
+`articles`, `iocs`, `reports`, `keys`, `feeds`, `exports`, `indicators`, `search`,
+`enrich`) is imported only when that command runs, so each may import what it needs at its
+top, and `secdigest iocs --jsonl` starts fast.
 """
 
 from __future__ import annotations
@@ -29,9 +29,12 @@ examples:
   secdigest import digest.md --date 2024-12-06
   secdigest export 2024-12-06 --format misp
   secdigest blocklist url --days 7
+  secdigest search '"Connect Secure" Ivanti' --from 2024-01-01
+  secdigest seen 'evil[.]com'
   secdigest keys create --name soar --scope write
   secdigest feeds add https://www.example.com/feed/ --section daily_news
   secdigest feeds pull
+  secdigest enrich update
   SECDIGEST_BROKER_URL=redis://127.0.0.1:6379/0 secdigest worker
 
 configuration: SECDIGEST_* environment variables or a .env file (docs/api.md).
@@ -81,6 +84,36 @@ def _add_feed_arguments(feeds: argparse.ArgumentParser) -> None:
     pull = actions.add_parser("pull", help="pull due feeds now (or those named), with progress")
     pull.add_argument("ids", nargs="*", type=int, metavar="ID", help="only these feeds")
     pull.add_argument("--force", action="store_true", help="ignore the pull interval")
+
+
+def _add_enrich_arguments(enrich: argparse.ArgumentParser) -> None:
+    actions = enrich.add_subparsers(dest="enrich_command", required=True, metavar="ACTION")
+    update = actions.add_parser(
+        "update", help="fetch the KEV catalog and EPSS scores (conditional GET), replace them"
+    )
+    only = update.add_mutually_exclusive_group()
+    only.add_argument("--kev-only", action="store_true", help="only CISA's KEV catalog")
+    only.add_argument("--epss-only", action="store_true", help="only FIRST's EPSS scores")
+    actions.add_parser("status", help="one line per source: rows, date, validators, last error")
+
+
+def _add_search_arguments(found: argparse.ArgumentParser) -> None:
+    from app.services.reports.sections import Section
+
+    found.add_argument(
+        "query", metavar="QUERY", help='words (all must be found); "a phrase" in double quotes'
+    )
+    found.add_argument("--from", dest="first", metavar="DATE", help="entries of DATE or later")
+    found.add_argument("--to", dest="last", metavar="DATE", help="entries of DATE or earlier")
+    found.add_argument(
+        "--section", choices=[section.value for section in Section], help="one section's entries"
+    )
+    found.add_argument(
+        "--type", dest="ioc_type", metavar="TYPE", help="entries with an indicator of TYPE (cve...)"
+    )
+    found.add_argument("--limit", type=int, default=20, metavar="N", help="entries (default 20)")
+    found.add_argument("--cursor", metavar="C", help="the cursor the previous page printed")
+    found.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=int, default=30, metavar="N", help="the last N days (default 30)"
     )
 
+    seen = add(
+        "seen", "indicators:cmd_seen", "where an indicator was seen in reports, newest first (JSON)"
+    )
+    seen.add_argument(
+        "value", metavar="VALUE", help="in any form: evil[.]com, EVIL.COM, hxxp://..."
+    )
+    seen.add_argument("--limit", type=int, default=50, metavar="N", help="sightings (default 50)")
+    seen.add_argument("--cursor", metavar="C", help="the next_cursor of the previous answer")
+
+    _add_search_arguments(
+        add("search", "search:cmd_search", "stored entries whose text has every term, best first")
+    )
+
     keys = add("keys", "keys:cmd_keys", "API keys: create (printed once), list, revoke")
     actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a key and print it once")
@@ -177,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_feed_arguments(
         add("feeds", "feeds:cmd_feeds", "feed subscriptions: add, list, remove, pull")
+    )
+    _add_enrich_arguments(
+        add("enrich", "enrich:cmd_enrich", "CVE context: update KEV and EPSS data, or its status")
     )
     add(
         "worker",

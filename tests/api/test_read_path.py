@@ -192,6 +192,7 @@ WRITES: dict[tuple[str, str], Callable[[httpx.AsyncClient, dict[str, Any]], Awai
 # (a feed's items are summarized as the jobs of POST /summarize are).
 NOT_REPORT_WRITES = {
     ("POST", "/iocs"),
+    ("POST", "/indicators/lookup"),
     ("POST", "/feeds"),
     ("DELETE", "/feeds/{feed_id}"),
     ("POST", "/feeds/pull"),

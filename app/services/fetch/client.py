@@ -118,15 +118,19 @@ async def fetch_page(
     *,
     url: str,
     headers: Mapping[str, str] | None = None,
+    data_types: frozenset[str] | None = None,
 ) -> FetchedPage:
     """GET a page: every hop checked by the guard, bounded in redirects, bytes and time.
 
     `headers` are added to each hop's request (Accept, If-None-Match, If-Modified-Since);
     when the request is conditional, a 304 answer is a page with status 304 and no body.
+    `data_types` fetches a data file instead of a page (a JSON catalog, a gzip CSV): the
+    media types accepted in place of READABLE_TYPES, and no text sniffing of the body
+    (its reader validates it).
     """
     try:
         async with asyncio.timeout(policy.timeout):
-            return await _fetch(http, policy, url, headers or {})
+            return await _fetch(http, policy, url, headers or {}, data_types)
     except TimeoutError as exc:
         raise FetchTimeout(f"no complete answer from {url} within {policy.timeout:g} s") from exc
 
@@ -150,7 +154,11 @@ def _parse(url: str) -> httpx.URL:
 
 
 async def _fetch(
-    http: httpx.AsyncClient, policy: FetchPolicy, url: str, headers: Mapping[str, str]
+    http: httpx.AsyncClient,
+    policy: FetchPolicy,
+    url: str,
+    headers: Mapping[str, str],
+    data_types: frozenset[str] | None,
 ) -> FetchedPage:
     current = _parse(url)
     conditional = any(name.lower() in _CONDITIONAL for name in headers)
@@ -175,7 +183,7 @@ async def _fetch(
                     if conditional and response.status_code == 304:
                         return _not_modified(url, current, response)
                     if not response.is_redirect:
-                        return await _page(url, current, response, policy)
+                        return await _page(url, current, response, policy, data_types)
                     current = current.join(response.headers["location"])
                     log.info("fetch.redirect to=%s status=%s", current, response.status_code)
                 finally:
@@ -285,7 +293,11 @@ def _not_modified(url: str, current: httpx.URL, response: httpx.Response) -> Fet
 
 
 async def _page(
-    url: str, current: httpx.URL, response: httpx.Response, policy: FetchPolicy
+    url: str,
+    current: httpx.URL,
+    response: httpx.Response,
+    policy: FetchPolicy,
+    data_types: frozenset[str] | None = None,
 ) -> FetchedPage:
     if response.status_code >= 300:
         raise FetchFailed(
@@ -294,12 +306,12 @@ async def _page(
         )
     content_type = response.headers.get("content-type")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type and media_type not in READABLE_TYPES:
+    if media_type and media_type not in (data_types or READABLE_TYPES):
         raise NotAnArticle(f"the URL serves {media_type}, not a readable page")
     body = await read_body(response, policy.max_bytes)
     # Servers label anything text/html; the extractor is for text, so binary stops here.
     pdf = media_type == "application/pdf" or body[:1024].lstrip().startswith(b"%PDF-")
-    if not pdf and looks_binary(body):
+    if data_types is None and not pdf and looks_binary(body):
         raise NotAnArticle("the URL serves binary data, not a readable page")
     log.info("fetch.done url=%s status=%s bytes=%d", current, response.status_code, len(body))
     return FetchedPage(
