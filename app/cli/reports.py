@@ -19,6 +19,7 @@ from app.errors import InvalidRequest, SecdigestError
 from app.schemas.reports import report_read
 from app.services import reports
 from app.services.markdown import labels_for, parse_report, render_report
+from app.services.reports.context import day_context
 from app.state import AppState
 
 
@@ -34,11 +35,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             async with session_scope(state.sessionmaker) as session:
                 day = await reports.resolve_day(session, args.date, current.tz)
                 document = await reports.load_document(session, day)
+                context = await day_context(session, document)
         except SecdigestError as exc:
             fail(exc)
             return 1
         if args.format == "json":
-            print_json(report_read(document, labels, lang).model_dump(mode="json"))
+            print_json(report_read(document, labels, lang, context).model_dump(mode="json"))
         else:
             sys.stdout.write(render_report(document, labels))
         return 0

@@ -75,8 +75,9 @@ class CachedReadsMiddleware:
             bytes(scope.get("query_string", b"")).decode("latin-1"), keep_blank_values=True
         )
         formats, langs = query.get("format", []), query.get("lang", [])
-        # Exactly what the route accepts, or the route: it validates and explains.
-        if len(formats) > 1 or len(langs) > 1:
+        # Exactly what the route accepts, or the route: it validates and explains (and
+        # renders the other views of a day: new_only, the exports).
+        if len(formats) > 1 or len(langs) > 1 or "new_only" in query:
             return None
         format_ = formats[0] if formats else None
         lang = langs[0] if langs else state.settings.lang

@@ -55,6 +55,9 @@ OPEN_PATHS = frozenset(
 # What an anonymous caller reads as info.version of the OpenAPI description (a required
 # field): the release running tells which known flaws apply; callers with a key see it.
 PUBLIC_VERSION = "unpublished"
+# POSTs that only read: a body carries what a URL cannot (a text, 1,000 values), nothing is
+# written, so a read key may call them (a SOAR playbook checking an alert's indicators).
+READ_ONLY_POSTS = frozenset({"/iocs", "/indicators/lookup"})
 # Seconds between two last_used_at writes for one key in one process.
 TOUCH_EVERY = apikeys.LAST_USED_RESOLUTION.total_seconds()
 
@@ -165,7 +168,7 @@ class SecurityMiddleware:
         limited = await self._limit(f"key:{key.prefix}", path)
         if limited is not None:
             return limited
-        if scope["method"] not in READ_METHODS and key.scope != "write":
+        if key.scope != "write" and not _reads_only(scope["method"], path):
             log.info("auth.forbidden key=%s method=%s path=%s", key.name, scope["method"], path)
             return problem_of(
                 Forbidden,
@@ -373,10 +376,15 @@ def install_security(app: FastAPI, *, rate_limit: str, auth_fail_limit: str) -> 
                 operation["security"] = [{"bearer": []}, {"apiKey": []}]
                 responses = operation["responses"]
                 responses.setdefault("401", {"description": "unauthorized", **_PROBLEM})
-                if method.upper() not in READ_METHODS:
+                if not _reads_only(method.upper(), path):
                     responses.setdefault("403", {"description": "forbidden", **_PROBLEM})
                 responses.setdefault("429", {"description": "rate-limited", **_PROBLEM})
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _reads_only(method: str, path: str) -> bool:
+    """Whether a read key may make this call."""
+    return method in READ_METHODS or (method == "POST" and path in READ_ONLY_POSTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -18,6 +19,7 @@ from app.deps import (
 )
 from app.errors import PROBLEM_JSON, InvalidRequest, UnsupportedMediaType
 from app.http.conditional import accepts_gzip, answer, not_modified
+from app.models import ReportItem
 from app.schemas.curation import (
     ArticleItemCreate,
     CuratedItemRead,
@@ -31,6 +33,7 @@ from app.services import curation, reports
 from app.services.exports import entries as exports
 from app.services.exports.render import EXPORT_FORMATS, ExportOptions, render_export
 from app.services.markdown import labels_for, parse_report, render_report
+from app.services.reports.context import day_context
 from app.services.reports.document import ReportDocument
 from app.services.reports.reads import DayState, Rendered, Representation
 from app.state import AppState
@@ -76,24 +79,36 @@ async def get_report(
         bool, Query(description="Exports: keep benign, private... indicators (labelled).")
     ] = False,
     bom: Annotated[bool, Query(description="CSV: start with a UTF-8 BOM (Excel).")] = False,
+    new_only: Annotated[
+        bool,
+        Query(
+            description="JSON: keep only the indicators first seen on this day (every entry "
+            "stays). The Markdown digest has no such view (422)."
+        ),
+    ] = False,
 ) -> Response:
     """A day's report as JSON or Markdown, or exported as STIX 2.1, MISP events or CSV."""
     settings = state.settings
+    if new_only and fmt != "json":
+        raise InvalidRequest(
+            "new_only: only the JSON report keeps only new indicators (format=json)"
+        )
     if fmt in EXPORT_FORMATS:
         return await _export(request, state, day, fmt, include_flagged=include_flagged, bom=bom)
     markdown = fmt == "md"
     language = lang or settings.lang
     labels = labels_for(language, settings.model_recommendations_label)
     representation = await state.reports.day_representation(
-        day, tz=settings.tz, markdown=markdown, lang=language, labels=labels
+        day, tz=settings.tz, markdown=markdown, lang=language, labels=labels, new_only=new_only
     )
     if not_modified(request.headers.get("if-none-match"), representation.etag):
         return _cached(request, representation, None)
 
-    def render(document: ReportDocument) -> bytes:
+    async def render(session: AsyncSession, document: ReportDocument) -> bytes:
         if markdown:
             return render_report(document, labels).encode("utf-8")
-        return report_json(document, labels, language)
+        context = await day_context(session, document)
+        return report_json(document, labels, language, context, new_only=new_only)
 
     rendered = await state.reports.day_body(
         representation,
@@ -102,6 +117,7 @@ async def get_report(
         lang=language,
         labels=labels,
         gzip_ok=accepts_gzip(request.headers.get("accept-encoding")),
+        new_only=new_only,
     )
     return _cached(request, rendered.representation, rendered)
 
@@ -184,10 +200,12 @@ async def put_report(
     digest = parse_report(markdown, day=resolved)
     stored = await reports.import_document(session, resolved, digest)
     language = lang or settings.lang
+    document = reports.report_to_document(stored)
     return report_read(
-        reports.report_to_document(stored),
+        document,
         labels_for(language, settings.model_recommendations_label),
         language,
+        await day_context(session, document),
     )
 
 
@@ -260,7 +278,7 @@ async def add_item(
             position=body.position,
         )
     response.headers["Location"] = f"/reports/{resolved.isoformat()}/items/{item.id}"
-    return curated_item_read(item, resolved)
+    return await _item_answer(session, item, resolved)
 
 
 @router.get("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
@@ -270,7 +288,7 @@ async def get_item(
     """One item of a day's report."""
     resolved = await reports.resolve_day(session, day, settings.tz)
     item = await curation.get_item(session, day=resolved, item_id=item_id)
-    return curated_item_read(item, resolved)
+    return await _item_answer(session, item, resolved)
 
 
 @router.patch("/{day}/items/{item_id}", responses=_ITEM_ERRORS)
@@ -283,7 +301,7 @@ async def edit_item(
     """
     resolved = await reports.resolve_day(session, day, settings.tz)
     item = await curation.edit_item(session, day=resolved, item_id=item_id, edit=body.edit())
-    return curated_item_read(item, resolved)
+    return await _item_answer(session, item, resolved)
 
 
 @router.delete(
@@ -293,3 +311,9 @@ async def delete_item(day: str, item_id: RowId, session: SessionDep, settings: S
     """Remove an item from the report; the others of its section close the gap."""
     resolved = await reports.resolve_day(session, day, settings.tz)
     await curation.remove_item(session, day=resolved, item_id=item_id)
+
+
+async def _item_answer(session: AsyncSession, item: ReportItem, day: date) -> CuratedItemRead:
+    """An item as the report JSON shows it, with its indicators' memory and CVE context."""
+    document = ReportDocument(day=day, items=[reports.item_to_document(item)])
+    return curated_item_read(item, day, await day_context(session, document))

@@ -22,6 +22,7 @@ from app.schemas.reports import ReportItemRead, report_item_read
 from app.services.curation import ItemEdit
 from app.services.pipeline import Placement
 from app.services.reports import item_to_document
+from app.services.reports.context import DayContext
 from app.services.reports.sections import Section
 
 MAX_TITLE = 500
@@ -186,7 +187,9 @@ class CuratedItemRead(ReportItemRead):
     position: int = Field(description="0-based place within its section.")
 
 
-def curated_item_read(item: ReportItem, day: dt.date) -> CuratedItemRead:
-    """A stored item as the curation answer."""
-    shown = report_item_read(item_to_document(item))
+def curated_item_read(
+    item: ReportItem, day: dt.date, context: DayContext | None = None
+) -> CuratedItemRead:
+    """A stored item as the curation answer (`context`: its indicators' memory)."""
+    shown = report_item_read(item_to_document(item), context)
     return CuratedItemRead(**dict(shown), date=day, position=item.position)

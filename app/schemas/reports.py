@@ -8,9 +8,11 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field
 
+from app.schemas.cves import EpssRead, KevRead
 from app.schemas.summarize import IocRead
 from app.services.markdown.labels import Labels
-from app.services.reports.document import DocumentItem, ReportDocument
+from app.services.reports.context import DayContext
+from app.services.reports.document import DocumentIoc, DocumentItem, ReportDocument
 from app.services.reports.sections import Section
 
 
@@ -19,6 +21,23 @@ class SourceRead(BaseModel):
 
     title: str | None = Field(description="The article's title on that site (None if unknown).")
     url: str
+
+
+class ReportIocRead(IocRead):
+    """An indicator of a report entry, with what the service remembers of it."""
+
+    first_seen: dt.date | None = Field(
+        description="The first report day it occurred on (null: not stored as an indicator, "
+        "e.g. a value over 2,048 bytes)."
+    )
+    seen_before: bool = Field(description="It occurred in a report of an earlier day.")
+    kev: KevRead | None = Field(
+        description="A CVE in CISA's Known Exploited Vulnerabilities catalog (null: not "
+        "listed, not a CVE, or the catalog not loaded: `secdigest enrich update`)."
+    )
+    epss: EpssRead | None = Field(
+        description="A CVE's FIRST EPSS score (null: none, not a CVE, or not loaded)."
+    )
 
 
 class ReportItemRead(BaseModel):
@@ -34,7 +53,9 @@ class ReportItemRead(BaseModel):
         "other sites' articles merged into it as near-duplicates."
     )
     summary: list[str]
-    iocs: list[IocRead]
+    iocs: list[ReportIocRead] = Field(
+        description="With `?new_only=true`, only those first seen on the report's day."
+    )
     recommendations: list[str]
     other: list[str]
     model_recommendations: list[str]
@@ -72,8 +93,36 @@ class ReportListRead(BaseModel):
     reports: list[ReportSummaryRead]
 
 
-def report_item_read(item: DocumentItem) -> ReportItemRead:
-    """A digest entry as JSON."""
+def _kept(item: DocumentItem, context: DayContext, new_only: bool) -> list[DocumentIoc]:
+    if not new_only:
+        return item.iocs
+    return [ioc for ioc in item.iocs if not context.seen_before(ioc)]
+
+
+def _report_ioc(ioc: DocumentIoc, context: DayContext) -> dict[str, Any]:
+    # The fields of ReportIocRead, in its order (tests compare the bytes with it).
+    cve = context.cve(ioc)
+    first_seen = context.first_seen_of(ioc)
+    return {
+        "type": ioc.type,
+        "value": ioc.value,
+        "defanged": ioc.defanged,
+        "raw": None,
+        "was_defanged": None,
+        "offset": None,
+        "flags": list(ioc.flags),
+        "first_seen": first_seen and first_seen.isoformat(),
+        "seen_before": context.seen_before(ioc),
+        "kev": cve.kev,
+        "epss": cve.epss,
+    }
+
+
+def report_item_read(
+    item: DocumentItem, context: DayContext | None = None, *, new_only: bool = False
+) -> ReportItemRead:
+    """A digest entry as JSON (without a context: nothing known beyond the entry)."""
+    context = context or DayContext(day=dt.date.min)
     return ReportItemRead(
         id=item.id,
         kind=item.kind.value,
@@ -85,7 +134,10 @@ def report_item_read(item: DocumentItem) -> ReportItemRead:
             *(SourceRead(title=s.title, url=s.url) for s in item.sources),
         ],
         summary=item.summary,
-        iocs=[IocRead.model_validate(ioc) for ioc in item.iocs],
+        iocs=[
+            ReportIocRead.model_validate(_report_ioc(ioc, context))
+            for ioc in _kept(item, context, new_only)
+        ],
         recommendations=item.recommendations,
         other=item.other,
         model_recommendations=item.model_recommendations,
@@ -93,9 +145,17 @@ def report_item_read(item: DocumentItem) -> ReportItemRead:
     )
 
 
-def report_read(digest: ReportDocument, labels: Labels, lang: str) -> ReportRead:
+def report_read(
+    digest: ReportDocument,
+    labels: Labels,
+    lang: str,
+    context: DayContext | None = None,
+    *,
+    new_only: bool = False,
+) -> ReportRead:
     """A day's digest as JSON, every section present and in report order."""
     assert digest.day is not None
+    context = context or DayContext(day=digest.day)
     return ReportRead(
         date=digest.day,
         title=digest.title,
@@ -105,14 +165,14 @@ def report_read(digest: ReportDocument, labels: Labels, lang: str) -> ReportRead
             ReportSectionRead(
                 key=section,
                 heading=labels.sections[section],
-                items=[report_item_read(item) for item in items],
+                items=[report_item_read(item, context, new_only=new_only) for item in items],
             )
             for section, items in digest.by_section()
         ],
     )
 
 
-def _item_dict(item: DocumentItem) -> dict[str, Any]:
+def _item_dict(item: DocumentItem, context: DayContext, new_only: bool) -> dict[str, Any]:
     # The fields of ReportItemRead, in its order (tests compare the bytes with it).
     sources: list[dict[str, str | None]] = (
         [{"title": item.title, "url": item.url}] if item.url else []
@@ -126,18 +186,7 @@ def _item_dict(item: DocumentItem) -> dict[str, Any]:
         "url": item.url,
         "sources": sources,
         "summary": item.summary,
-        "iocs": [
-            {
-                "type": ioc.type,
-                "value": ioc.value,
-                "defanged": ioc.defanged,
-                "raw": None,
-                "was_defanged": None,
-                "offset": None,
-                "flags": list(ioc.flags),
-            }
-            for ioc in item.iocs
-        ],
+        "iocs": [_report_ioc(ioc, context) for ioc in _kept(item, context, new_only)],
         "recommendations": item.recommendations,
         "other": item.other,
         "model_recommendations": item.model_recommendations,
@@ -145,7 +194,14 @@ def _item_dict(item: DocumentItem) -> dict[str, Any]:
     }
 
 
-def report_json(digest: ReportDocument, labels: Labels, lang: str) -> bytes:
+def report_json(
+    digest: ReportDocument,
+    labels: Labels,
+    lang: str,
+    context: DayContext | None = None,
+    *,
+    new_only: bool = False,
+) -> bytes:
     """The bytes of `report_read(...)` as JSON, built from plain values with orjson.
 
     A 300-entry day is ~1 MB of JSON: one Pydantic object per item and per IOC cost more
@@ -153,6 +209,7 @@ def report_json(digest: ReportDocument, labels: Labels, lang: str) -> bytes:
     a test holds the two to the same bytes.
     """
     assert digest.day is not None
+    context = context or DayContext(day=digest.day)
     return orjson.dumps(
         {
             "date": digest.day.isoformat(),
@@ -163,7 +220,7 @@ def report_json(digest: ReportDocument, labels: Labels, lang: str) -> bytes:
                 {
                     "key": section.value,
                     "heading": labels.sections[section],
-                    "items": [_item_dict(item) for item in items],
+                    "items": [_item_dict(item, context, new_only) for item in items],
                 }
                 for section, items in digest.by_section()
             ],

@@ -249,10 +249,21 @@ async def test_a_read_key_reads_but_cannot_write(
 ) -> None:
     read = bearer(keys["read"])
     assert (await client.get("/reports", headers=read)).status_code == 200
-    response = await client.post("/iocs", json=IOCS, headers=read)
+    response = await client.post("/feeds", json={"url": "https://news.example/feed"}, headers=read)
     _is_problem(response, 403, "forbidden")
     assert "frontend" in response.json()["detail"]
     _is_problem(await client.delete("/reports/2024-12-06/items/1", headers=read), 403, "forbidden")
+
+
+async def test_a_read_key_may_post_what_only_reads(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    read = bearer(keys["read"])
+    assert (await client.post("/iocs", json=IOCS, headers=read)).status_code == 200
+    lookup = await client.post("/indicators/lookup", json={"values": ["evil.com"]}, headers=read)
+    assert lookup.status_code == 200
+    spec = (await client.get("/openapi.json")).json()
+    assert "403" not in spec["paths"]["/indicators/lookup"]["post"]["responses"]
 
 
 async def test_a_write_key_writes(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
@@ -299,7 +310,7 @@ async def test_use_is_recorded_and_no_key_is_ever_logged(
     with caplog.at_level(logging.DEBUG):
         await client.get("/reports", headers=bearer(keys["write"]))
         await client.get("/reports", headers=bearer(wrong))
-        await client.post("/iocs", json=IOCS, headers={"X-API-Key": keys["read"]})
+        await client.post("/feeds/pull", json={}, headers={"X-API-Key": keys["read"]})
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "auth.denied" in logged
     assert "auth.forbidden" in logged

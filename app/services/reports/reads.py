@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -86,6 +87,11 @@ class Representation:
     etag: str
     media_type: str
     last_modified: str | None  # an HTTP date
+    # The change clock's value it was chosen at; None when the clock could not be read.
+    clock: int | None = None
+    # False when its bytes depend on more than the day and the clock could not say
+    # whether that changed: rendered for this request only, never cached.
+    cacheable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,35 +136,55 @@ class ReportReads:
         self._memo = ClockMemo()
 
     async def day_representation(
-        self, spec: str, *, tz: tzinfo, markdown: bool, lang: str, labels: Labels
+        self,
+        spec: str,
+        *,
+        tz: tzinfo,
+        markdown: bool,
+        lang: str,
+        labels: Labels,
+        new_only: bool = False,
     ) -> Representation:
-        """The representation of a day's current state (`spec`: a date, today, latest)."""
-        state = await self._day_state(spec, tz)
-        return self._representation(state, markdown=markdown, lang=lang, labels=labels)
+        """The representation of a day's current state (`spec`: a date, today, latest);
+        `new_only`: the JSON with only the indicators first seen that day."""
+        clock = await self._clock()
+        state = await self._day_state(spec, tz, clock)
+        return self._representation(
+            state, markdown=markdown, lang=lang, labels=labels, new_only=new_only, clock=clock
+        )
 
     async def day_body(
         self,
         representation: Representation,
-        render: Callable[[ReportDocument], bytes],
+        render: Callable[[AsyncSession, ReportDocument], Awaitable[bytes]],
         *,
         markdown: bool,
         lang: str,
         labels: Labels,
         gzip_ok: bool,
+        new_only: bool = False,
     ) -> Rendered:
         """The bytes of a day's representation; `render` makes them from the day's rows
-        when they are not cached (the caller knows the format: JSON or Markdown)."""
-        body = await self.cache.get(representation.key)
+        when they are not cached (the caller knows the format: JSON or Markdown), with
+        the session that read them (what else it reads agrees with them)."""
+        body = await self.cache.get(representation.key) if representation.cacheable else None
         if body is None:
             async with self.sessionmaker() as session:
                 state, document = await _load_day(session, representation)
+                body = await render(session, document)
             # The day may have changed since its representation was chosen: the bytes go
-            # under the key of the state they were rendered from.
+            # under the key of the state they were rendered from. The clock stays the one
+            # read before: the rows are as new as it says, or newer (never older).
             representation = self._representation(
-                state, markdown=markdown, lang=lang, labels=labels
+                state,
+                markdown=markdown,
+                lang=lang,
+                labels=labels,
+                new_only=new_only,
+                clock=representation.clock,
             )
-            body = render(document)
-            await self.cache.put(representation.key, body)
+            if representation.cacheable:
+                await self.cache.put(representation.key, body)
         return await self._maybe_gzip(representation, body, gzip_ok)
 
     async def kind_representation(
@@ -166,7 +192,7 @@ class ReportReads:
     ) -> Representation:
         """The representation of another rendering of a day (an export): `kind` names it
         with everything its bytes depend on (format, options, settings)."""
-        state = await self._day_state(spec, tz)
+        state = await self._day_state(spec, tz, await self._clock())
         return _kind_representation(state, kind, media_type)
 
     async def kind_body(
@@ -194,6 +220,8 @@ class ReportReads:
 
     async def cached(self, representation: Representation, *, gzip_ok: bool) -> Rendered | None:
         """The bytes of a representation when the cache holds them, else None."""
+        if not representation.cacheable:
+            return None
         if gzip_ok:
             compressed = await self.cache.get(representation.key + ":gzip")
             if compressed is not None:
@@ -231,8 +259,7 @@ class ReportReads:
         except Exception:  # any failure means: trust nothing cached
             return None
 
-    async def _day_state(self, spec: str, tz: tzinfo) -> DayState:
-        clock = await self._clock()
+    async def _day_state(self, spec: str, tz: tzinfo, clock: int | None) -> DayState:
         day = parse_day(spec, tz)
         memo_key = ("day", day)
         if clock is not None:
@@ -251,15 +278,26 @@ class ReportReads:
 
     @staticmethod
     def _representation(
-        state: DayState, *, markdown: bool, lang: str, labels: Labels
+        state: DayState,
+        *,
+        markdown: bool,
+        lang: str,
+        labels: Labels,
+        new_only: bool,
+        clock: int | None,
     ) -> Representation:
-        kind = "md" if markdown else "json"
         key = (
-            f"day:{state.day.isoformat()}:{state.report_id}:{state.token}:{kind}:{lang}:"
-            f"{_labels_key(labels)}:{RELEASE}"
+            f"day:{state.day.isoformat()}:{state.report_id}:{state.token}:"
+            f"{_day_kind(markdown, new_only, clock)}:{lang}:{_labels_key(labels)}:{RELEASE}"
         )
         media_type = MARKDOWN if markdown else JSON
-        return Representation(key, state.day, _etag(key), media_type, state.last_modified)
+        # The JSON carries first_seen and CVE context: without a clock it is not cached.
+        cacheable = markdown or clock is not None
+        if not cacheable:
+            key += ":" + secrets.token_hex(8)  # an ETag no one holds: never a 304
+        return Representation(
+            key, state.day, _etag(key), media_type, state.last_modified, clock, cacheable
+        )
 
     async def _maybe_gzip(
         self, representation: Representation, body: bytes, gzip_ok: bool
@@ -267,6 +305,9 @@ class ReportReads:
         # (gzip variants are stored under the plain key + ":gzip", see `cached`)
         if not gzip_ok or len(body) < GZIP_MIN_BYTES:
             return Rendered(representation, body, gzipped=False)
+        if not representation.cacheable:
+            once = gzip.compress(body, compresslevel=6, mtime=0)
+            return Rendered(representation, once, gzipped=True)
         key = representation.key + ":gzip"
         compressed = await self.cache.get(key)
         if compressed is None:
@@ -274,6 +315,19 @@ class ReportReads:
             compressed = gzip.compress(body, compresslevel=6, mtime=0)
             await self.cache.put(key, compressed)
         return Rendered(representation, compressed, gzipped=True)
+
+
+def _day_kind(markdown: bool, new_only: bool, clock: int | None) -> str:
+    """What a day's bytes depend on besides the day's state and the labels.
+
+    The Markdown: the day alone. The JSON also carries each indicator's first day and each
+    CVE's KEV and EPSS context, which change with other days and with the sources: it is
+    keyed by the change clock too (the sources' loads tick it, c3enrich00001), so any
+    write re-renders a JSON day once (a few ms) instead of ever serving a stale one.
+    """
+    if markdown:
+        return "md"
+    return ("json-new" if new_only else "json") + f":c{clock}"
 
 
 def _kind_representation(state: DayState, kind: str, media_type: str) -> Representation:
