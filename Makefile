@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_DIR ?= ../shared/bench
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export
+.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export bench-memory
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export ## every benchmark against its peers (BENCH_DIR=../shared/bench)
+bench: bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export bench-memory ## every benchmark against its peers (BENCH_DIR=../shared/bench)
 
 bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
 	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
@@ -54,6 +54,9 @@ bench-read: install ## cached reads vs a bare app (same bytes), wrk; SQLite and 
 
 bench-export: install ## STIX objects/s vs the same bundles through stix2's objects; TAXII pages/s over HTTP; 365 days x 30 entries (BENCH_EXPORT_ARGS=--no-postgres)
 	$(BIN)/python bench/export.py $(BENCH_EXPORT_ARGS)
+
+bench-memory: install ## search p50/p99 vs LIKE '%q%' (and pg_trgm's other ways), lookups vs LIKE over iocs; 365 days x 30 entries with articles, SQLite and PostgreSQL (BENCH_MEMORY_ARGS=--no-postgres)
+	$(BIN)/python bench/memory.py $(BENCH_MEMORY_ARGS)
 
 format: install
 	$(BIN)/ruff format .
