@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import session_scope
 from app.errors import PayloadTooLarge
-from app.http.conditional import prefers_markdown, wanted_format
+from app.http.conditional import DAY_FORMATS, prefers_markdown, wanted_format
 from app.services.pipeline import Tools
 from app.settings import Settings
 from app.state import AppState
@@ -82,12 +82,14 @@ async def day_format(
     format: Annotated[
         str | None,
         Query(
-            pattern="^(md|json|stix|misp|csv)$",
-            description="json (default), md, stix (STIX 2.1 bundle), misp (MISP events), csv",
+            pattern=f"^({'|'.join(DAY_FORMATS)})$",
+            description="json (default), md, html (a page to read and print), "
+            "stix (STIX 2.1 bundle), misp (MISP events), csv",
         ),
     ] = None,
 ) -> str:
-    """The format of a day: `?format=`, else the Accept header (STIX, CSV, Markdown), JSON."""
+    """The format of a day: `?format=`, else the Accept header (STIX, CSV, Markdown, HTML),
+    else JSON."""
     return wanted_format(format, request.headers.get("accept"))
 
 

@@ -11,8 +11,10 @@ from app.services.reports.reads import Rendered, Representation
 MARKDOWN = "text/markdown"
 STIX = "application/stix+json"
 CSV = "text/csv"
-# What `GET /reports/{date}?format=` takes: the two renderings of the report, and exports.
-DAY_FORMATS = ("json", "md", "stix", "misp", "csv")
+HTML = "text/html"
+# What `GET /reports/{date}?format=` takes: the renderings of the report (JSON, Markdown,
+# a page to read), and exports.
+DAY_FORMATS = ("json", "md", "html", "stix", "misp", "csv")
 
 # Clients may keep a copy but must ask before using it: the answer is a 304 when nothing
 # changed. "private": a day's report is for the caller who holds the key, not for shared
@@ -77,8 +79,22 @@ def answer(
     return 200, headers, rendered.body
 
 
+def prefers_html(accept: str | None) -> bool:
+    """Whether Accept asks for text/html before JSON, as a browser does
+    (`text/html,application/xhtml+xml,...,*/*;q=0.8`); `*/*` alone is not a browser."""
+    for part in (accept or "").lower().split(","):
+        media_range, *params = (piece.strip() for piece in part.split(";"))
+        if media_range == "application/json":
+            return False
+        if media_range == HTML:
+            quality = next((p[2:].strip() for p in params if p.startswith("q=")), "1")
+            return quality not in ("0", "0.0", "0.00", "0.000")
+    return False
+
+
 def wanted_format(format_: str | None, accept: str | None) -> str:
-    """A day's format: `?format=`, else what Accept asks for (STIX, CSV, Markdown), else JSON."""
+    """A day's format: `?format=`, else what Accept asks for (STIX, CSV, Markdown, HTML),
+    else JSON."""
     if format_ is not None:
         return format_
     accept = accept or ""
@@ -86,4 +102,6 @@ def wanted_format(format_: str | None, accept: str | None) -> str:
         return "stix"
     if CSV in accept:
         return "csv"
-    return "md" if prefers_markdown(None, accept) else "json"
+    if prefers_markdown(None, accept):
+        return "md"
+    return "html" if prefers_html(accept) else "json"

@@ -1,4 +1,4 @@
-"""Daily reports: list, read (JSON or Markdown), import from Markdown, curate items."""
+"""Daily reports: list, read (JSON, Markdown or a page), import from Markdown, curate items."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ from app.schemas.curation import (
 )
 from app.schemas.ids import RowId
 from app.schemas.reports import ReportListRead, ReportRead, report_json, report_read
-from app.services import curation, reports
+from app.services import curation, pages, reports
 from app.services.exports import entries as exports
 from app.services.exports.render import EXPORT_FORMATS, ExportOptions, render_export
-from app.services.markdown import labels_for, parse_report, render_report
+from app.services.markdown import Labels, labels_for, parse_report, render_report
 from app.services.reports.context import day_context
 from app.services.reports.document import ReportDocument
-from app.services.reports.reads import DayState, Rendered, Representation
+from app.services.reports.reads import DayState, Rendered, Representation, labels_key
 from app.state import AppState
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -60,14 +60,15 @@ async def list_reports(request: Request, state: StateDep) -> Response:
     "/{day}",
     response_model=ReportRead,
     responses={
-        200: {"content": {"text/markdown": {}}},
+        200: {"content": {"text/markdown": {}, "text/html": {}}},
         304: {"description": "not modified: the ETag sent in If-None-Match is current"},
         404: {"description": "not-found", **_PROBLEM},
         422: {"description": "invalid-request", **_PROBLEM},
     },
     description=f"A day's report; `day` is {_DAY_DOC}. JSON by default, Markdown with "
-    "`?format=md` or `Accept: text/markdown`. Answers carry an ETag: send it back in "
-    "If-None-Match to get a 304 while the day has not changed.",
+    "`?format=md` or `Accept: text/markdown`, a self-contained page to read and print with "
+    "`?format=html` or a browser's `Accept: text/html`. Answers carry an ETag: send it back "
+    "in If-None-Match to get a 304 while the day has not changed.",
 )
 async def get_report(
     day: str,
@@ -87,7 +88,7 @@ async def get_report(
         ),
     ] = False,
 ) -> Response:
-    """A day's report as JSON or Markdown, or exported as STIX 2.1, MISP events or CSV."""
+    """A day's report as JSON, Markdown or a page, or exported as STIX 2.1, MISP or CSV."""
     settings = state.settings
     if new_only and fmt != "json":
         raise InvalidRequest(
@@ -98,6 +99,8 @@ async def get_report(
     markdown = fmt == "md"
     language = lang or settings.lang
     labels = labels_for(language, settings.model_recommendations_label)
+    if fmt == "html":
+        return await _page(request, state, day, lang=language, labels=labels)
     representation = await state.reports.day_representation(
         day, tz=settings.tz, markdown=markdown, lang=language, labels=labels, new_only=new_only
     )
@@ -151,6 +154,43 @@ async def _export(
         gzip_ok=accepts_gzip(request.headers.get("accept-encoding")),
     )
     return _cached(request, rendered.representation, rendered)
+
+
+# The page runs only its own script (by hash) and is never framed; no sniffing a page into
+# something else, no Referer leaking the server's address to the sites it links.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": pages.CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _page(
+    request: Request, state: AppState, day: str, *, lang: str, labels: Labels
+) -> Response:
+    """A day as a page, through the read cache; keyed on the change clock too: it links
+    the days before and after it, which any write may change."""
+    kind = f"html:{lang}:{labels_key(labels)}"
+    representation = await state.reports.kind_representation(
+        day, tz=state.settings.tz, kind=kind, media_type=pages.MEDIA_TYPE, clocked=True
+    )
+    if not_modified(request.headers.get("if-none-match"), representation.etag):
+        response = _cached(request, representation, None)
+    else:
+
+        async def render(session: AsyncSession, day_state: DayState) -> bytes:
+            return await pages.render_day_page(session, day_state, labels, lang=lang)
+
+        rendered = await state.reports.kind_body(
+            representation,
+            render,
+            kind=kind,
+            gzip_ok=accepts_gzip(request.headers.get("accept-encoding")),
+            clocked=True,
+        )
+        response = _cached(request, rendered.representation, rendered)
+    response.headers.update(_PAGE_HEADERS)
+    return response
 
 
 def _cached(

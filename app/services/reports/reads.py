@@ -111,8 +111,8 @@ def _etag(key: str) -> str:
 _LABEL_KEYS: dict[int, tuple[Labels, str]] = {}
 
 
-def _labels_key(labels: Labels) -> str:
-    # labels_for hands out one object per combination: its digest is computed once.
+def labels_key(labels: Labels) -> str:
+    """A short digest of labels for a key (once per object: labels_for hands out one each)."""
     known = _LABEL_KEYS.get(id(labels))
     if known is not None and known[0] is labels:
         return known[1]
@@ -170,8 +170,8 @@ class ReportReads:
         body = await self.cache.get(representation.key) if representation.cacheable else None
         if body is None:
             async with self.sessionmaker() as session:
-                state, document = await _load_day(session, representation)
-                body = await render(session, document)
+                state = await _current_state(session, representation)
+                body = await render(session, await day_document(session, state))
             # The day may have changed since its representation was chosen: the bytes go
             # under the key of the state they were rendered from. The clock stays the one
             # read before: the rows are as new as it says, or newer (never older).
@@ -188,12 +188,13 @@ class ReportReads:
         return await self._maybe_gzip(representation, body, gzip_ok)
 
     async def kind_representation(
-        self, spec: str, *, tz: tzinfo, kind: str, media_type: str
+        self, spec: str, *, tz: tzinfo, kind: str, media_type: str, clocked: bool = False
     ) -> Representation:
-        """The representation of another rendering of a day (an export): `kind` names it
-        with everything its bytes depend on (format, options, settings)."""
-        state = await self._day_state(spec, tz, await self._clock())
-        return _kind_representation(state, kind, media_type)
+        """Another rendering of a day (an export, a page): `kind` names all its bytes depend
+        on (format, options, settings); `clocked`: other rows too (`_kind_representation`)."""
+        clock = await self._clock()
+        state = await self._day_state(spec, tz, clock)
+        return _kind_representation(state, kind, media_type, clock, clocked=clocked)
 
     async def kind_body(
         self,
@@ -202,20 +203,21 @@ class ReportReads:
         *,
         kind: str,
         gzip_ok: bool,
+        clocked: bool = False,
     ) -> Rendered:
-        """The bytes of an export of a day; `render` makes them with a read session and the
-        day's state when they are not cached (one transaction: state and rows agree)."""
-        body = await self.cache.get(representation.key)
+        """The bytes of another rendering of a day; `render` makes them with a read session
+        and the day's state when they are not cached (one transaction: state and rows agree;
+        the key keeps the clock read before, as in `day_body`)."""
+        body = await self.cache.get(representation.key) if representation.cacheable else None
         if body is None:
-            day = representation.day
-            assert day is not None, "a day's representation names its day"
             async with self.sessionmaker() as session:
-                state = await _read_state(session, day)
-                if state is None:
-                    raise NotFound(f"there is no report for {day.isoformat()}")
+                state = await _current_state(session, representation)
                 body = await render(session, state)
-            representation = _kind_representation(state, kind, representation.media_type)
-            await self.cache.put(representation.key, body)
+            representation = _kind_representation(
+                state, kind, representation.media_type, representation.clock, clocked=clocked
+            )
+            if representation.cacheable:
+                await self.cache.put(representation.key, body)
         return await self._maybe_gzip(representation, body, gzip_ok)
 
     async def cached(self, representation: Representation, *, gzip_ok: bool) -> Rendered | None:
@@ -286,18 +288,9 @@ class ReportReads:
         new_only: bool,
         clock: int | None,
     ) -> Representation:
-        key = (
-            f"day:{state.day.isoformat()}:{state.report_id}:{state.token}:"
-            f"{_day_kind(markdown, new_only, clock)}:{lang}:{_labels_key(labels)}:{RELEASE}"
-        )
+        kind = f"{_day_kind(markdown, new_only)}:{lang}:{labels_key(labels)}"
         media_type = MARKDOWN if markdown else JSON
-        # The JSON carries first_seen and CVE context: without a clock it is not cached.
-        cacheable = markdown or clock is not None
-        if not cacheable:
-            key += ":" + secrets.token_hex(8)  # an ETag no one holds: never a 304
-        return Representation(
-            key, state.day, _etag(key), media_type, state.last_modified, clock, cacheable
-        )
+        return _kind_representation(state, kind, media_type, clock, clocked=not markdown)
 
     async def _maybe_gzip(
         self, representation: Representation, body: bytes, gzip_ok: bool
@@ -317,22 +310,32 @@ class ReportReads:
         return Rendered(representation, compressed, gzipped=True)
 
 
-def _day_kind(markdown: bool, new_only: bool, clock: int | None) -> str:
+def _day_kind(markdown: bool, new_only: bool) -> str:
     """What a day's bytes depend on besides the day's state and the labels.
 
     The Markdown: the day alone. The JSON also carries each indicator's first day and each
-    CVE's KEV and EPSS context, which change with other days and with the sources: it is
-    keyed by the change clock too (the sources' loads tick it, c3enrich00001), so any
-    write re-renders a JSON day once (a few ms) instead of ever serving a stale one.
+    CVE's KEV and EPSS context, which change with other days and the sources: it is clocked
+    (source loads tick the clock, c3enrich00001): a write re-renders it once, never stale.
     """
     if markdown:
         return "md"
-    return ("json-new" if new_only else "json") + f":c{clock}"
+    return "json-new" if new_only else "json"
 
 
-def _kind_representation(state: DayState, kind: str, media_type: str) -> Representation:
+def _kind_representation(
+    state: DayState, kind: str, media_type: str, clock: int | None, *, clocked: bool
+) -> Representation:
+    """Keyed by the day's state and `kind`; when `clocked` (it shows other rows: the JSON's
+    first days, a page's links to the days around it), by the change clock too."""
     key = f"day:{state.day.isoformat()}:{state.report_id}:{state.token}:{kind}:{RELEASE}"
-    return Representation(key, state.day, _etag(key), media_type, state.last_modified)
+    # Without a clock nothing says whether the other rows changed: never cached.
+    cacheable = not clocked or clock is not None
+    if clocked:
+        # (an ETag no one holds when not cacheable: never a 304)
+        key += f":c{clock}" if cacheable else ":" + secrets.token_hex(8)
+    return Representation(
+        key, state.day, _etag(key), media_type, state.last_modified, clock, cacheable
+    )
 
 
 async def _read_state(session: AsyncSession, day: date | None) -> DayState | None:
@@ -354,15 +357,18 @@ async def _read_state(session: AsyncSession, day: date | None) -> DayState | Non
     )
 
 
-async def _load_day(
-    session: AsyncSession, representation: Representation
-) -> tuple[DayState, ReportDocument]:
-    """The day's current state and its items, read in one transaction."""
+async def _current_state(session: AsyncSession, representation: Representation) -> DayState:
+    """The state of a representation's day now (it may have changed, or gone, since)."""
     day = representation.day
     assert day is not None, "a day's representation names its day"
     state = await _read_state(session, day)
     if state is None:
         raise NotFound(f"there is no report for {day.isoformat()}")
+    return state
+
+
+async def day_document(session: AsyncSession, state: DayState) -> ReportDocument:
+    """A day's items in report order, from rows, in the session's transaction."""
     rows = await session.execute(
         select(*_ITEM_COLUMNS)
         .where(ReportItem.report_id == state.report_id)
@@ -372,7 +378,7 @@ async def _load_day(
         (_document_item(row) for row in rows.all()),
         key=lambda item: SECTION_RANK.get(item.section.value, 99),
     )
-    return state, ReportDocument(day=state.day, items=items)
+    return ReportDocument(day=state.day, items=items)
 
 
 def _document_item(row: Any) -> DocumentItem:
