@@ -22,8 +22,8 @@ install: $(STAMP) ## the .venv with the project and its dev extras (idempotent)
 run: install ## migrate and serve on HOST:PORT (default 127.0.0.1:8000)
 	$(BIN)/secdigest serve --host $(HOST) --port $(PORT)
 
-test: install ## the whole suite (PostgreSQL too when SECDIGEST_TEST_POSTGRES_URL is set)
-	$(BIN)/pytest
+test: install ## the whole suite, on every CPU (PostgreSQL too when SECDIGEST_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest -n auto
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .

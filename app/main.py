@@ -22,6 +22,7 @@ from app.logs import configure_logging
 from app.routers import (
     blocklist,
     cves,
+    delivery,
     feeds,
     health,
     indicators,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(summarize.router)
     app.include_router(reports.router)
+    app.include_router(delivery.router)
     app.include_router(iocs.router)
     app.include_router(cves.router)
     app.include_router(indicators.router)

@@ -119,9 +119,35 @@ class Settings(BaseSettings):
     producer_name: str = "secdigest"
     tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = "clear"
 
+    # Delivery (docs/delivery.md). Publishing on schedule: "HH:MM" in SECDIGEST_TIMEZONE,
+    # unset: only when asked. Which day: a morning digest is yesterday's news (today's
+    # report has barely begun at 08:30); "today" for an evening digest.
+    publish_at: str | None = None
+    publish_day: Literal["yesterday", "today"] = "yesterday"
+    # Where the service is reached from outside: the links of webhooks, Slack and mail
+    # (unset: no link to the report's page, the sources only).
+    public_url: str | None = None
+    # Seconds between the attempts of a webhook delivery after a failure (timeouts, 429,
+    # 5xx): the Standard Webhooks schedule, about a day in all; a webhook still failing a
+    # day after its first failure is disabled. Each delay gets up to 10% of jitter.
+    webhook_retry_delays: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 60.0, 300.0, 1800.0, 7200.0, 21600.0, 43200.0]
+    )
+    # One attempt, connection to last byte: a receiver should answer at once and work later.
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    # How often the processes that run schedules look for due deliveries and publishes.
+    delivery_check_seconds: float = Field(default=5.0, gt=0)
+    # E-mail on publish: smtp://user:password@host:587 (STARTTLS) or smtps://...:465;
+    # unset, or no recipient: no mail.
+    smtp_url: str | None = None
+    mail_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    mail_from: str = "secdigest@localhost"
+
     log_level: str = "INFO"
 
-    @field_validator("fetch_allow", "ioc_benign", "fetch_ports", mode="before")
+    @field_validator(
+        "fetch_allow", "ioc_benign", "fetch_ports", "webhook_retry_delays", "mail_to", mode="before"
+    )
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -135,6 +161,25 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("publish_at")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError(f"{value!r}: expected HH:MM, e.g. 08:30")
+        if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+            raise ValueError(f"{value!r}: not a time of day")
+        return f"{int(hours):02d}:{minutes}"
+
+    @field_validator("webhook_retry_delays")
+    @classmethod
+    def _positive_delays(cls, value: list[float]) -> list[float]:
+        if not value or any(delay <= 0 for delay in value):
+            raise ValueError("expected seconds > 0, e.g. 5,60,300")
         return value
 
     @property

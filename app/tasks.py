@@ -20,8 +20,12 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 
 from app.db import session_scope
 from app.errors import NotFound, SecdigestError, problem_dict
+from app.models.types import utcnow
 from app.schemas.summarize import SummarizeRequest, submission_of, summarize_response
 from app.services import enrich, feeds, jobs, pipeline
+from app.services.delivery import events as delivery_events
+from app.services.delivery import publish as delivery
+from app.services.delivery import send
 from app.services.feeds import pull as feed_pull
 from app.services.reports import today
 from app.settings import get_settings
@@ -237,6 +241,76 @@ async def schedule_enrichment(state: AppState) -> None:
         await asyncio.sleep(enrich.CHECK_SECONDS)
 
 
+# ------------------------------------------------ delivery: webhooks, mail, the publish
+
+
+@broker.task(task_name="secdigest.delivery")
+async def delivery_task(delivery_id: str, context: Context = TaskiqDepends()) -> None:  # noqa: B008
+    """Queue entry point of one delivery attempt (the delivery is in the database)."""
+    await deliver_now(context.state.secdigest, delivery_id)
+
+
+async def deliver_now(state: AppState, delivery_id: str) -> str | None:
+    """One attempt of a delivery, when it is due and no other process holds it."""
+    task = asyncio.current_task()
+    if task is not None:  # a shutdown waits for it, as for a job
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+    if _stopping.is_set():
+        return None  # owed still: another process (or the next start) sends it
+    try:
+        return await send.attempt(
+            state.sessionmaker, state.http, state.fetch_policy, state.settings, delivery_id
+        )
+    except Exception:  # the delivery stays owed: its lease runs out, the schedule retries
+        log.exception("delivery.crashed id=%s", delivery_id)
+        return None
+
+
+_kicks: set[asyncio.Task[Any]] = set()
+
+
+def hand_over(delivery_ids: list[str]) -> None:
+    """After a commit that owed deliveries: to the queue at once (the schedule is the net)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    for delivery_id in delivery_ids:
+        kick = loop.create_task(delivery_task.kiq(delivery_id))
+        _kicks.add(kick)
+        kick.add_done_callback(_kicks.discard)
+
+
+async def run_delivery_schedule_once(state: AppState) -> int:
+    """The scheduled publish if due, then every due delivery to the queue; how many."""
+    async with session_scope(state.sessionmaker) as session:
+        published = await delivery.publish_due(session, state.settings, now=utcnow())
+    if published is not None and published.created:
+        log.info(
+            "publish.scheduled date=%s number=%d",
+            published.publication.day,
+            published.publication.number,
+        )
+    async with session_scope(state.sessionmaker) as session:
+        due = await send.due_deliveries(session, now=utcnow())
+    for delivery_id in due:
+        await delivery_task.kiq(delivery_id)
+    return len(due)
+
+
+async def schedule_delivery(state: AppState) -> None:
+    """Forever, every SECDIGEST_DELIVERY_CHECK_SECONDS: publish on schedule, and send the
+    deliveries that are due (retries, and those a crash left behind). Every process on
+    the schedule looks; the claims give each publish and each attempt to one of them."""
+    while True:
+        try:
+            await run_delivery_schedule_once(state)
+        except Exception:  # a database hiccup must not end the schedule
+            log.exception("delivery.schedule_failed")
+        await asyncio.sleep(state.settings.delivery_check_seconds)
+
+
 # ---------------------------------------------------------------------------------------
 
 
@@ -276,6 +350,7 @@ async def maintain_jobs(state: AppState) -> None:
 _schedule: asyncio.Task[None] | None = None
 _maintenance: asyncio.Task[None] | None = None
 _enrichment: asyncio.Task[None] | None = None
+_delivery: asyncio.Task[None] | None = None
 
 
 async def start_jobs(state: AppState, *, resume: bool = True) -> None:
@@ -283,12 +358,15 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
     the jobs a previous run left unfinished (unless `resume` is False: a CLI run beside a
     server must not take the server's jobs) and, with SECDIGEST_FEED_SCHEDULE, pulls the
     feeds on schedule."""
-    global _schedule, _maintenance, _enrichment  # noqa: PLW0603 - one schedule per process
+    global _schedule, _maintenance, _enrichment, _delivery  # noqa: PLW0603 - one per process
     broker.state.secdigest = state
     accept_jobs()
     await broker.startup()
+    delivery_events.on_commit(hand_over)
     if not isinstance(broker, InMemoryBroker):
         return  # worker processes (secdigest worker) run and resume the jobs
+    if resume and _delivery is None:
+        _delivery = asyncio.create_task(schedule_delivery(state))
     if state.settings.feed_schedule and resume and _schedule is None:
         _schedule = asyncio.create_task(schedule_feeds(state))
     if state.settings.enrich_schedule and resume and _enrichment is None:
@@ -313,15 +391,15 @@ async def start_jobs(state: AppState, *, resume: bool = True) -> None:
 
 async def stop_jobs(grace: float = 30.0) -> None:
     """Let running jobs finish (up to `grace` seconds), then stop the queue."""
-    global _schedule, _maintenance, _enrichment  # noqa: PLW0603
-    for task in (_schedule, _maintenance, _enrichment):
+    global _schedule, _maintenance, _enrichment, _delivery  # noqa: PLW0603
+    for task in (_schedule, _maintenance, _enrichment, _delivery):
         if task is not None:
             # Awaited, not only cancelled: a pull cut mid-query must give its connection
             # back before the caller disposes of the engine.
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    _schedule = _maintenance = _enrichment = None
+    _schedule = _maintenance = _enrichment = _delivery = None
     refuse_new_jobs()
     if _running:
         await asyncio.wait(list(_running), timeout=grace)

@@ -15,12 +15,15 @@ import signal
 from taskiq import InMemoryBroker
 from taskiq.api import run_receiver_task
 
+from app.services.delivery.events import on_commit
 from app.settings import Settings
 from app.state import AppState
 from app.tasks import (
     accept_jobs,
     broker,
+    hand_over,
     maintain_jobs,
+    schedule_delivery,
     schedule_enrichment,
     schedule_feeds,
     stop_jobs,
@@ -38,6 +41,7 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
     broker.is_worker_process = True
     accept_jobs()
     await broker.startup()
+    on_commit(hand_over)  # deliveries this process owes go to the queue at once
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -48,6 +52,8 @@ async def run_worker(settings: Settings, *, grace: float = 30.0) -> None:
         background.append(asyncio.create_task(schedule_feeds(state)))
     if settings.enrich_schedule:  # the daily KEV/EPSS update, claimed once across workers
         background.append(asyncio.create_task(schedule_enrichment(state)))
+    # Deliveries owed (retries, those a crash left) and the scheduled publish, claimed once.
+    background.append(asyncio.create_task(schedule_delivery(state)))
     log.info("worker.started queue=%s", settings.broker_url)
     try:
         await stop.wait()

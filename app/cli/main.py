@@ -2,8 +2,8 @@
 
 Building the parser costs no import beyond argparse; a command's module (`server`,
 `articles`, `iocs`, `reports`, `keys`, `feeds`, `exports`, `indicators`, `search`,
-`enrich`) is imported only when that command runs, so each may import what it needs at its
-top, and `secdigest iocs --jsonl` starts fast.
+`enrich`, `delivery`) is imported only when that command runs, so each may import what it
+needs at its top, and `secdigest iocs --jsonl` starts fast.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ examples:
   secdigest feeds add https://www.example.com/feed/ --section daily_news
   secdigest feeds pull
   secdigest enrich update
+  secdigest webhooks add https://hooks.example.org/secdigest --events report.published
+  secdigest publish 2024-12-06
   SECDIGEST_BROKER_URL=redis://127.0.0.1:6379/0 secdigest worker
 
 configuration: SECDIGEST_* environment variables or a .env file (docs/api.md).
@@ -95,6 +97,25 @@ def _add_enrich_arguments(enrich: argparse.ArgumentParser) -> None:
     only.add_argument("--kev-only", action="store_true", help="only CISA's KEV catalog")
     only.add_argument("--epss-only", action="store_true", help="only FIRST's EPSS scores")
     actions.add_parser("status", help="one line per source: rows, date, validators, last error")
+
+
+def _add_webhook_arguments(hooks: argparse.ArgumentParser) -> None:
+    actions = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="a receiver of events; prints its secret once")
+    add.add_argument("url", metavar="URL", help="https://... (the fetch guard applies)")
+    add.add_argument(
+        "--events",
+        nargs="+",
+        default=["report.published"],
+        choices=("report.published", "item.added"),
+        help="default: report.published",
+    )
+    add.add_argument("--format", choices=("json", "slack"), default="json")
+    actions.add_parser("list", help="every webhook, and why one is disabled")
+    remove = actions.add_parser("remove", help="remove a webhook by id")
+    remove.add_argument("id", type=int, metavar="ID")
+    test = actions.add_parser("test", help="send it a signed webhook.test message now")
+    test.add_argument("id", type=int, metavar="ID")
 
 
 def _add_search_arguments(found: argparse.ArgumentParser) -> None:
@@ -223,6 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_feed_arguments(
         add("feeds", "feeds:cmd_feeds", "feed subscriptions: add, list, remove, pull")
+    )
+    publish = add(
+        "publish",
+        "delivery:cmd_publish",
+        "publish a day: report.published to the webhooks, the e-mail (an unchanged day: no-op)",
+    )
+    publish.add_argument("date", metavar="DATE", help="YYYY-MM-DD, today or latest")
+    _add_webhook_arguments(
+        add(
+            "webhooks",
+            "delivery:cmd_webhooks",
+            "webhooks: add (secret printed once), list, remove, test",
+        )
     )
     _add_enrich_arguments(
         add("enrich", "enrich:cmd_enrich", "CVE context: update KEV and EPSS data, or its status")

@@ -58,6 +58,9 @@ PUBLIC_VERSION = "unpublished"
 # POSTs that only read: a body carries what a URL cannot (a text, 1,000 values), nothing is
 # written, so a read key may call them (a SOAR playbook checking an alert's indicators).
 READ_ONLY_POSTS = frozenset({"/iocs", "/indicators/lookup"})
+# Reads that need a write key: a webhook's URL is often a secret itself (a Slack or Teams
+# incoming webhook), and its deliveries say where the digest goes.
+WRITE_KEY_PREFIXES = ("/webhooks",)
 # Seconds between two last_used_at writes for one key in one process.
 TOUCH_EVERY = apikeys.LAST_USED_RESOLUTION.total_seconds()
 
@@ -172,7 +175,7 @@ class SecurityMiddleware:
             log.info("auth.forbidden key=%s method=%s path=%s", key.name, scope["method"], path)
             return problem_of(
                 Forbidden,
-                f"the key {key.name!r} has the read scope; {scope['method']} needs write",
+                f"the key {key.name!r} has the read scope; {scope['method']} {path} needs write",
                 instance=path,
             )
         await self._touch(state, key.id)
@@ -387,4 +390,6 @@ def install_security(app: FastAPI, *, rate_limit: str, auth_fail_limit: str) -> 
 
 def _reads_only(method: str, path: str) -> bool:
     """Whether a read key may make this call."""
+    if path.startswith(WRITE_KEY_PREFIXES):
+        return False
     return method in READ_METHODS or (method == "POST" and path in READ_ONLY_POSTS)

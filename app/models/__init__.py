@@ -2,6 +2,13 @@
 
 from app.models.apikey import ApiKey
 from app.models.article import Article, ArticleIoc, Summary
+from app.models.delivery import (
+    Delivery,
+    DeliveryAttempt,
+    Publication,
+    ScheduledPublish,
+    Webhook,
+)
 from app.models.enrichment import EnrichmentSource, EpssScore, KevEntry
 from app.models.feed import Feed
 from app.models.indicator import Indicator, Sighting
@@ -14,6 +21,8 @@ __all__ = [
     "Article",
     "ArticleIoc",
     "ChangeClock",
+    "Delivery",
+    "DeliveryAttempt",
     "EnrichmentSource",
     "EpssScore",
     "Feed",
@@ -21,9 +30,12 @@ __all__ = [
     "Indicator",
     "Job",
     "KevEntry",
+    "Publication",
     "Report",
     "ReportItem",
+    "ScheduledPublish",
     "SearchDocument",
     "Sighting",
     "Summary",
+    "Webhook",
 ]

@@ -24,6 +24,7 @@ from app.errors import Conflict, InvalidRequest, NotFound, SecdigestError
 from app.models import Report, ReportItem
 from app.models.types import utcnow
 from app.services import pipeline
+from app.services.delivery.items import announce_item
 from app.services.pipeline import Placement, Tools
 from app.services.reports import get_or_create_report, get_report
 from app.services.reports.document import ItemKind
@@ -196,6 +197,7 @@ async def add_link(
     _move(report, item, section, position)
     report.updated_at = utcnow()
     await session.flush()
+    await announce_item(session, item, day)
     return item
 
 

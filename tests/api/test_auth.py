@@ -266,6 +266,17 @@ async def test_a_read_key_may_post_what_only_reads(
     assert "403" not in spec["paths"]["/indicators/lookup"]["post"]["responses"]
 
 
+async def test_webhooks_need_a_write_key_even_to_read_them(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    # A Slack or Teams webhook URL is a secret of its own.
+    read, write = bearer(keys["read"]), bearer(keys["write"])
+    _is_problem(await client.get("/webhooks", headers=read), 403, "forbidden")
+    assert (await client.get("/webhooks", headers=write)).status_code == 200
+    spec = (await client.get("/openapi.json")).json()
+    assert "403" in spec["paths"]["/webhooks"]["get"]["responses"]
+
+
 async def test_a_write_key_writes(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     response = await client.post("/iocs", json=IOCS, headers=bearer(keys["write"]))
     assert response.status_code == 200

@@ -196,6 +196,11 @@ NOT_REPORT_WRITES = {
     ("POST", "/feeds"),
     ("DELETE", "/feeds/{feed_id}"),
     ("POST", "/feeds/pull"),
+    # A publication is a row of its own: the day it publishes is unchanged.
+    ("POST", "/reports/{day}/publish"),
+    ("POST", "/webhooks"),
+    ("DELETE", "/webhooks/{webhook_id}"),
+    ("POST", "/webhooks/{webhook_id}/test"),
 }
 
 

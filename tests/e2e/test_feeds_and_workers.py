@@ -7,15 +7,13 @@ import asyncio
 import json
 import os
 import re
-import signal
 import socket
 import sqlite3
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +26,7 @@ from app.db import create_engine, create_sessionmaker, session_scope
 from app.models import Job
 from app.services import jobs
 from tests.support.model_server import ModelServer, ok
-from tests.support.processes import ROOT, SECDIGEST, cli_env, run_cli
+from tests.support.processes import ROOT, SECDIGEST, cli_env, process, run_cli, wait_until
 from tests.support.site import FixtureSite
 
 LINE = re.compile(
@@ -113,34 +111,6 @@ def worker_env(tmp_path: Path, redis_url: str, model: ModelServer, **extra: str)
         "SECDIGEST_FEED_SCHEDULE": "false",
     }
     return cli_env(tmp_path, **(settings | extra))
-
-
-@contextmanager
-def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """A `secdigest` process for the block (its output in a file: a full pipe stalls)."""
-    with tempfile.TemporaryFile() as output:
-        child = subprocess.Popen(
-            [*SECDIGEST, *args], env=env, cwd=ROOT, stdout=output, stderr=output
-        )
-        try:
-            yield child
-        finally:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            if child.returncode not in (0, -signal.SIGKILL, -signal.SIGTERM):
-                output.seek(0)
-                print(output.read().decode()[-3000:])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def query(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:

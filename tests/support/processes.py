@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,3 +86,31 @@ def running_server(
             if process.poll() is None:
                 process.terminate()
             process.wait(timeout=40)
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A `secdigest` process for the block (its output in a file: a full pipe stalls)."""
+    with tempfile.TemporaryFile() as output:
+        child = subprocess.Popen(
+            [*SECDIGEST, *args], env=env, cwd=ROOT, stdout=output, stderr=output
+        )
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            if child.returncode not in (0, -signal.SIGKILL, -signal.SIGTERM):
+                output.seek(0)
+                print(output.read().decode()[-3000:])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

@@ -3,6 +3,8 @@
 Public surface:
 - `new_http_client(...)`, `fetch_page(client, url, policy)`, `FetchPolicy`, `FetchedPage`
   (`client`)
+- `post_guarded(client, policy, url=, content=, headers=, seconds=)`, `PostAnswer`
+  (`post`): a POST to a receiver users name (webhooks), through the same guard
 - `check_url`, `AllowList`, `system_resolver`, `is_public_address`, `DEFAULT_PORTS`
   (`netguard`): which addresses and ports a URL may reach
 
@@ -18,15 +20,18 @@ from app.services.fetch.netguard import (
     is_public_address,
     system_resolver,
 )
+from app.services.fetch.post import PostAnswer, post_guarded
 
 __all__ = [
     "DEFAULT_PORTS",
     "AllowList",
     "FetchPolicy",
     "FetchedPage",
+    "PostAnswer",
     "check_url",
     "fetch_page",
     "is_public_address",
     "new_http_client",
+    "post_guarded",
     "system_resolver",
 ]

@@ -217,6 +217,18 @@ def _failed(host: str, exc: httpx.HTTPError, *, answered: bool) -> FetchFailed:
     return FetchFailed(f"cannot fetch {host}: {_what_happened(exc, answered=answered)}")
 
 
+def parse_url(url: str) -> httpx.URL:
+    """A URL as the guard and the client read it; InvalidRequest when it is none."""
+    return _parse(url)
+
+
+def describe_failure(host: str, exc: httpx.HTTPError) -> str:
+    """What happened to a request that got no answer, in words (`host` refused the
+    connection, its certificate...); the exception class goes to our log only."""
+    log.warning("http.failed host=%s error=%s message=%s", host, type(exc).__name__, str(exc))
+    return f"no answer from {host}: {_what_happened(exc, answered=False)}"
+
+
 def _caused_by(exc: BaseException, kind: type[_E]) -> _E | None:
     """The first exception of a kind in the chain under exc (httpx wraps httpcore wraps OS)."""
     current: BaseException | None = exc

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import close_transaction
 from app.errors import InvalidRequest, NotAnArticle, SecdigestError
 from app.models import Article, ReportItem, Summary
+from app.services.delivery.items import announce_item
 from app.services.extract import ArticleText, extract_article, text_to_article
 from app.services.extract.pdf import extract_pdf, looks_like_pdf
 from app.services.fetch import FetchPolicy, fetch_page
@@ -28,7 +29,7 @@ from app.services.pipeline.store import (
     store_article,
     stored_summary,
 )
-from app.services.reports import dedupe, place_article
+from app.services.reports import Placed, dedupe, place_article
 from app.services.reports.sections import Section
 from app.services.reports.urls import canonical_url
 from app.services.summarize import cache as summary_cache
@@ -197,11 +198,19 @@ async def _reuse(
         article.summaries.append(summary)
         await session.flush()
     section = placement.section or Section(summary.section)
-    item = await place_article(
+    placed = await place_article(
         session, day=placement.day, article=article, summary=summary, section=section
     )
+    item = await _announced(session, placed, placement.day)
     log.info("pipeline.reused article=%s cached=%s", article.id, cached)
     return ArticleResult(article, summary, item, placement.day, cached=cached)
+
+
+async def _announced(session: AsyncSession, placed: Placed, day: date) -> ReportItem:
+    """The entry; `item.added` owed to the webhooks that asked when it is a new one."""
+    if placed.added:
+        await announce_item(session, placed.item, day)
+    return placed.item
 
 
 def _find(tools: Tools, title: str | None, text: str, source_url: str | None) -> list[Ioc]:
@@ -289,7 +298,7 @@ async def _process(
         article.summaries.append(summary)
         await session.flush()
     section = placement.section or Section(summary.section)
-    item = await place_article(
+    placed = await place_article(
         session,
         day=placement.day,
         article=article,
@@ -298,6 +307,7 @@ async def _process(
         # The winner of a race placed the article with its own summary: that entry stays.
         refresh=not raced,
     )
+    item = await _announced(session, placed, placement.day)
     log.info(
         "pipeline.done article=%s iocs=%d engine=%s summary_reused=%s chars=%d",
         article.id,

@@ -2,7 +2,7 @@
 
 Public surface:
 - `days`: `today`, `parse_day`, `resolve_day`, `get_report`, `get_or_create_report`,
-  `list_reports`, `place_article`, `item_to_document`, `report_to_document`,
+  `list_reports`, `place_article` (→ `Placed`), `item_to_document`, `report_to_document`,
   `load_document`, `import_document` (re-exported here: `reports.today(...)`)
 - `document`: `ReportDocument`, `DocumentItem`, `DocumentIoc`, `DocumentSource`, `ItemKind`:
   the report as plain values, what the Markdown renderer and parser exchange
@@ -12,6 +12,7 @@ Public surface:
 """
 
 from app.services.reports.days import (
+    Placed,
     get_or_create_report,
     get_report,
     import_document,
@@ -26,6 +27,7 @@ from app.services.reports.days import (
 )
 
 __all__ = [
+    "Placed",
     "get_or_create_report",
     "get_report",
     "import_document",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -113,6 +114,14 @@ def _copy_summary(item: ReportItem, article: Article, summary: Summary) -> None:
     item.model_recommendations = list(summary.model_recommendations)
 
 
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where an article went: its entry, and whether the entry is new."""
+
+    item: ReportItem
+    added: bool
+
+
 async def place_article(
     session: AsyncSession,
     *,
@@ -122,8 +131,9 @@ async def place_article(
     section: Section,
     refresh: bool = False,
     merge: bool = True,
-) -> ReportItem:
+) -> Placed:
     """Put an article in a day's report once; `refresh` rewrites its text from the summary.
+    The entry it is in, and whether this call added it (not found there, not merged).
 
     With `merge`, the same story already in the day as an article entry (another site's
     rewrite, or the same text under another URL) gets this article as another source
@@ -135,7 +145,7 @@ async def place_article(
             if refresh:
                 _copy_summary(item, article, summary)
                 await session.flush()
-            return item
+            return Placed(item, added=False)
     # The incident and memo sections of the digest are lists of links (as in the analysts'
     # sample); the item keeps the summary for the JSON all the same.
     as_link = section in LINK_SECTIONS and bool(article.url or article.final_url)
@@ -143,7 +153,7 @@ async def place_article(
     if merge and not as_link and source is not None:
         merged = await _merge_story(session, report, article, source, refresh=refresh)
         if merged is not None:
-            return merged
+            return Placed(merged, added=False)
     item = ReportItem(
         report_id=report.id,
         article_id=article.id,
@@ -164,11 +174,11 @@ async def place_article(
         )
         if placed is None:  # pragma: no cover - the winner was rolled back
             raise
-        item = placed
         if refresh:
-            _copy_summary(item, article, summary)
+            _copy_summary(placed, article, summary)
             await session.flush()
-    return item
+        return Placed(placed, added=False)
+    return Placed(item, added=True)
 
 
 async def _locked_report(session: AsyncSession, day: date) -> Report:
