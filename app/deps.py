@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import session_scope
 from app.errors import PayloadTooLarge
-from app.http.conditional import DAY_FORMATS, prefers_markdown, wanted_format
+from app.http.conditional import DAY_FORMATS, SUMMARY_FORMATS, wanted_format, wanted_markdown
 from app.services.pipeline import Tools
 from app.settings import Settings
 from app.state import AppState
@@ -68,10 +68,15 @@ ToolsDep = Annotated[Tools, Depends(get_tools)]
 
 async def wants_markdown(
     request: Request,
-    format: Annotated[str | None, Query(pattern="^(md|json)$", description="md or json")] = None,
+    format: Annotated[
+        str | None,
+        # Documented as an enum, checked by wanted_markdown: another value is a 406.
+        Query(description="md or json", json_schema_extra={"enum": list(SUMMARY_FORMATS)}),
+    ] = None,
 ) -> bool:
-    """`?format=md`, or an Accept header that prefers text/markdown to JSON."""
-    return prefers_markdown(format, request.headers.get("accept"))
+    """`?format=md`, or an Accept header that prefers text/markdown to JSON; 406 when
+    neither allows JSON or Markdown."""
+    return wanted_markdown(format, request.headers.get("accept"))
 
 
 MarkdownWantedDep = Annotated[bool, Depends(wants_markdown)]
@@ -81,15 +86,16 @@ async def day_format(
     request: Request,
     format: Annotated[
         str | None,
+        # Documented as an enum, checked by wanted_format: another value is a 406.
         Query(
-            pattern=f"^({'|'.join(DAY_FORMATS)})$",
+            json_schema_extra={"enum": list(DAY_FORMATS)},
             description="json (default), md, html (a page to read and print), "
             "stix (STIX 2.1 bundle), misp (MISP events), csv",
         ),
     ] = None,
 ) -> str:
     """The format of a day: `?format=`, else the Accept header (STIX, CSV, Markdown, HTML),
-    else JSON."""
+    else JSON; 406 (not-acceptable) for a format or an Accept the day has not."""
     return wanted_format(format, request.headers.get("accept"))
 
 

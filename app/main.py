@@ -10,6 +10,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from app.errors import install_error_handlers
+from app.http.cors import OriginCORSMiddleware
 from app.http.middleware import (
     GzipIfAccepted,
     HeadMiddleware,
@@ -29,11 +30,13 @@ from app.routers import (
     iocs,
     jobs,
     misp,
+    problems,
     reports,
     search,
     summarize,
     taxii,
 )
+from app.routers.docs import install_docs
 from app.services.reports.reads import GZIP_MIN_BYTES
 from app.settings import Settings, get_settings
 from app.state import AppState
@@ -75,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=version("secdigest"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by install_docs with the package's own scripts, not a CDN's.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
@@ -87,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # a request that has not passed the key check.
     install_security(app, rate_limit=settings.rate_limit, auth_fail_limit=settings.auth_fail_limit)
     app.add_middleware(HeadMiddleware)
+    if settings.cors_origins:
+        # Outside the key check: an allowed origin's preflight carries no key (app/http/cors).
+        app.add_middleware(OriginCORSMiddleware, origins=settings.cors_origins)
     # Outermost: every answer, refusals included, carries a request id and is logged once;
     # an oversized body is refused before anything reads it.
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -103,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(taxii.router)
     app.include_router(search.router)
     app.include_router(health.router)
+    app.include_router(problems.router)
+    install_docs(app)
     return app
 
 

@@ -143,10 +143,20 @@ class Settings(BaseSettings):
     mail_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
     mail_from: str = "secdigest@localhost"
 
+    # Browser origins of a frontend served elsewhere (`https://digest.example.org`), exact
+    # and comma-separated: unset, no CORS at all. Never `*`: the browser sends the key.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     log_level: str = "INFO"
 
     @field_validator(
-        "fetch_allow", "ioc_benign", "fetch_ports", "webhook_retry_delays", "mail_to", mode="before"
+        "fetch_allow",
+        "ioc_benign",
+        "fetch_ports",
+        "webhook_retry_delays",
+        "mail_to",
+        "cors_origins",
+        mode="before",
     )
     @classmethod
     def _split_comma_list(cls, value: object) -> object:
@@ -174,6 +184,24 @@ class Settings(BaseSettings):
         if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
             raise ValueError(f"{value!r}: not a time of day")
         return f"{int(hours):02d}:{minutes}"
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            if "*" in origin:
+                raise ValueError(
+                    f"{origin!r}: name each origin exactly (https://digest.example.org); "
+                    "a wildcard would let any site's page call the API with the key it holds"
+                )
+            scheme, separator, authority = origin.partition("://")
+            if scheme.lower() not in ("http", "https") or not separator or not authority:
+                raise ValueError(f"{origin!r}: expected an origin, e.g. https://digest.example.org")
+            if "/" in authority.rstrip("/"):
+                raise ValueError(f"{origin!r}: an origin has no path, e.g. https://example.org")
+            origins.append(f"{scheme.lower()}://{authority.rstrip('/').lower()}")
+        return origins
 
     @field_validator("webhook_retry_delays")
     @classmethod

@@ -152,7 +152,10 @@ async def _run_feed_pull(state: AppState, job_id: str, payload: dict[str, Any]) 
         )
         if outcome is None:
             raise NotFound(f"feed {payload['feed_id']} was removed before its pull ran")
-        await jobs.finish_job(session, job_id, result=outcome.as_result())
+        # A feed that could not be fetched or read is a failed job (with its problem); the
+        # result still says what the pull came to, and the feed row its next try.
+        failed = outcome.problem if outcome.status == "failed" else None
+        await jobs.finish_job(session, job_id, result=outcome.as_result(), problem=failed)
     return list(outcome.item_jobs)
 
 

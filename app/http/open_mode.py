@@ -112,7 +112,7 @@ def browser_check(scope: Scope, path: str) -> JSONResponse | None:
     127.0.0.1 (the request then carries that name as Host), or by posting a form or a
     text/plain body from its page (the request carries the page's Origin). Neither needs
     the page to read the answer, so both are refused here: a Host that is not a loopback
-    name, and a write whose Origin is not a page of this machine.
+    name, and a write whose Origin is not a page of this machine nor a CORS origin.
     """
     # Every copy of a header is judged: a second Host or Origin must not slip past.
     if not all(is_loopback_name(host) for host in header_values(scope, b"host")):
@@ -124,7 +124,13 @@ def browser_check(scope: Scope, path: str) -> JSONResponse | None:
             instance=path,
         )
     origins = header_values(scope, b"origin")
-    if scope["method"] not in READ_METHODS and not all(map(is_loopback_origin, origins)):
+    # The frontend's own origin (SECDIGEST_CORS_ORIGINS) was named by the operator as one
+    # that may call with a key; without a key it may write as a page of this machine may.
+    state: AppState = scope["app"].state.secdigest
+    allowed = state.settings.cors_origins
+    if scope["method"] not in READ_METHODS and not all(
+        is_loopback_origin(origin) or origin.strip() in allowed for origin in origins
+    ):
         log.info("auth.denied reason=open-mode-origin path=%s", path)
         return problem_of(
             Forbidden,

@@ -37,6 +37,7 @@ from app.http import open_mode
 from app.http.credentials import presented_key
 from app.http.headers import READ_METHODS, has_body, header_value, header_values, is_json_media_type
 from app.http.open_mode import HOW_TO_CREATE, is_loopback, is_loopback_name
+from app.http.openapi import document_problems
 from app.models import ApiKey
 from app.services import apikeys
 from app.state import AppState
@@ -52,6 +53,8 @@ OPENAPI_PATH = "/openapi.json"
 OPEN_PATHS = frozenset(
     {"/healthz", "/readyz", OPENAPI_PATH, "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
+# Open like the docs: their own scripts (no CDN), the pages of the problem types (GET).
+OPEN_PREFIXES = ("/docs/assets/", "/problems/")
 # What an anonymous caller reads as info.version of the OpenAPI description (a required
 # field): the release running tells which known flaws apply; callers with a key see it.
 PUBLIC_VERSION = "unpublished"
@@ -116,7 +119,7 @@ class SecurityMiddleware:
         if path == OPENAPI_PATH and not await self._is_trusted(scope):
             await _public_openapi(scope)(scope, receive, send)
             return
-        if path in OPEN_PATHS:
+        if path in OPEN_PATHS or (path.startswith(OPEN_PREFIXES) and scope["method"] == "GET"):
             await self.app(scope, receive, send)
             return
         refusal = await self._check(scope)
@@ -382,6 +385,7 @@ def install_security(app: FastAPI, *, rate_limit: str, auth_fail_limit: str) -> 
                 if not _reads_only(method.upper(), path):
                     responses.setdefault("403", {"description": "forbidden", **_PROBLEM})
                 responses.setdefault("429", {"description": "rate-limited", **_PROBLEM})
+        document_problems(schema)
         app.openapi_schema = schema
         return schema
 

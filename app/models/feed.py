@@ -28,8 +28,11 @@ class Feed(Base):
     # Validators of the last complete pull, sent back as If-None-Match / If-Modified-Since.
     etag: Mapped[str | None] = mapped_column(String(1024))
     last_modified: Mapped[str | None] = mapped_column(String(128))
-    # Set when a pull claims the feed: a second puller (another worker) sees it not due.
+    # Set when a pull claims the feed: a second puller (another worker) sees it not due;
+    # after a failed pull, the time of the next try (sooner than the interval: backoff).
     next_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # Pulls that failed in a row (the feed could not be fetched or read); 0 after a good one.
+    pull_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_pulled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     # Totals over every pull, for `feeds list` and GET /feeds.

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from app.deps import ReadSessionDep, SessionDep, SettingsDep, StateDep
+from app.deps import ReadSessionDep, SessionDep, SettingsDep, StateDep, ToolsDep
 from app.errors import PROBLEM_JSON
 from app.schemas.feeds import (
     FeedCreate,
@@ -35,14 +35,26 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "not-found",
     responses={
         400: {"description": "fetch-blocked (scheme, credentials)", **_PROBLEM},
         409: {"description": "conflict: already subscribed (`feed_id`)", **_PROBLEM},
-        422: {"description": "invalid-request", **_PROBLEM},
+        422: {"description": "invalid-request, not-a-feed (neither RSS nor Atom)", **_PROBLEM},
+        502: {"description": "fetch-failed, fetch-too-large (the check)", **_PROBLEM},
+        504: {"description": "fetch-timeout (the check)", **_PROBLEM},
     },
 )
 async def create_feed(
-    body: FeedCreate, session: SessionDep, settings: SettingsDep, response: Response
+    body: FeedCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    tools: ToolsDep,
+    response: Response,
+    check: Annotated[
+        bool,
+        Query(description="Read the feed once first (false: subscribe without a fetch)."),
+    ] = True,
 ) -> FeedRead:
-    """Subscribe to an RSS or Atom feed; it is due for a pull at once."""
-    feed = await feeds.add_feed(session, body, default_interval=settings.feed_interval)
+    """Subscribe to an RSS or Atom feed (read once first); it is due for a pull at once."""
+    feed = await feeds.add_feed(
+        session, body, default_interval=settings.feed_interval, tools=tools if check else None
+    )
     response.headers["Location"] = f"/feeds/{feed.id}"
     return FeedRead.model_validate(feed)
 

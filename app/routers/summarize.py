@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.deps import MarkdownWantedDep, SessionDep, SettingsDep, ToolsDep
-from app.errors import PROBLEM_JSON
+from app.errors import PROBLEM_JSON, InvalidRequest
 from app.schemas.jobs import JobRead
 from app.schemas.summarize import (
     ArticleRead,
@@ -29,7 +29,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/markdown": {}}},
     202: {"description": "Accepted as a job (Prefer: respond-async); see Location."},
     400: {"description": "fetch-blocked", **_PROBLEM},
-    422: {"description": "invalid-request, not-an-article", **_PROBLEM},
+    422: {
+        "description": "invalid-request (also `store: false` with `?async=true`), "
+        "not-an-article (also a feed: subscribe to it with POST /feeds)",
+        **_PROBLEM,
+    },
     502: {"description": "fetch-failed, fetch-too-large", **_PROBLEM},
     504: {"description": "fetch-timeout", **_PROBLEM},
 }
@@ -57,8 +61,15 @@ async def summarize(
 
     With `Prefer: respond-async` (or `?async=true`) the answer is 202 with
     `Location: /jobs/{id}`; the job's result is what this call would have answered.
+    With `"store": false` nothing is stored and the answer is always direct (a job's
+    result would be stored): `?async=true` is then a 422, `Prefer` is not applied.
     """
-    if run_async or "respond-async" in request.headers.get("prefer", "").lower():
+    if run_async and not body.store:
+        raise InvalidRequest(
+            "store: false answers in the response only, never as a job: leave out async",
+            field="store",
+        )
+    if body.store and (run_async or "respond-async" in request.headers.get("prefer", "").lower()):
         payload = summarize_payload(body, lang=settings.lang, day=today(settings.tz))
         job = await jobs.create_job(session, kind=SUMMARIZE, payload=payload)
         # Enqueued after the response: the session has committed the job row by then.

@@ -85,7 +85,11 @@ class FeedRead(BaseModel):
     etag: str | None = Field(description="Validator sent back as If-None-Match.")
     last_modified: str | None = Field(description="Validator sent back as If-Modified-Since.")
     last_pulled_at: dt.datetime | None
-    next_pull_at: dt.datetime | None = Field(description="When it is due (null: now).")
+    next_pull_at: dt.datetime | None = Field(
+        description="When it is due (null: now); after a failed pull, the next try: a minute "
+        "after the first failure, doubling with each, at most the interval."
+    )
+    pull_failures: int = Field(description="Pulls that failed in a row (0 after a good one).")
     last_error: str | None = Field(description="Problem of the last pull, if any.")
     pulls: int
     items_new: int = Field(description="Items summarized into a report, over every pull.")

@@ -23,9 +23,25 @@ class SourceRead(BaseModel):
     url: str
 
 
+# Where an indicator was written is a property of one article's text; a report entry is
+# the day's curated list (imported from Markdown, merged from several sites' articles,
+# trimmed by analysts), so its indicators have none: POST /summarize and POST /iocs do.
+_NOT_IN_A_REPORT = (
+    "Always null in a report (GET and PUT /reports/{date}, its items): an entry may come "
+    "from Markdown or from several articles. POST /summarize and POST /iocs fill it."
+)
+
+
 class ReportIocRead(IocRead):
     """An indicator of a report entry, with what the service remembers of it."""
 
+    raw: None = Field(None, description=f"As written in the source. {_NOT_IN_A_REPORT}")
+    was_defanged: None = Field(
+        None, description=f"The source wrote it defanged. {_NOT_IN_A_REPORT}"
+    )
+    offset: None = Field(
+        None, description=f"Character offset of its first occurrence. {_NOT_IN_A_REPORT}"
+    )
     first_seen: dt.date | None = Field(
         description="The first report day it occurred on (null: not stored as an indicator, "
         "e.g. a value over 2,048 bytes)."

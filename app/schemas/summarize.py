@@ -43,6 +43,14 @@ class SummarizeRequest(BaseModel):
         None, description="Report day (default: today in SECDIGEST_TIMEZONE)."
     )
     force: bool = Field(False, description="Fetch and summarize again even if already known.")
+    store: bool = Field(
+        True,
+        # Never in a job's payload (model_dump): a job always stores, and a worker of the
+        # release before, which forbids unknown fields, can still run the job.
+        exclude=True,
+        description="false: fetch, read and summarize, and store nothing (no article, no "
+        "report entry); the answer's `id` and `report` are null. Not with `?async=true`.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -92,7 +100,7 @@ class ReportPlacement(BaseModel):
 class ArticleRead(BaseModel):
     """One summarized article."""
 
-    id: int
+    id: int | None = Field(description="The stored article (null with `store: false`).")
     url: str | None
     final_url: str | None
     canonical_url: str | None
@@ -126,7 +134,9 @@ class ArticleRead(BaseModel):
     summary_reused: bool = Field(
         description="A stored model summary of the same text was reused: no model call."
     )
-    report: ReportPlacement
+    report: ReportPlacement | None = Field(
+        description="Where the entry sits (null with `store: false`: in no report)."
+    )
     created_at: dt.datetime
 
 
@@ -169,7 +179,9 @@ def article_read(result: ArticleResult) -> ArticleRead:
         prompt_version=summary.prompt_version,
         cached=result.cached,
         summary_reused=result.cached or result.summary_reused,
-        report=ReportPlacement(date=result.day, item_id=item.id, section=Section(item.section)),
+        report=ReportPlacement(date=result.day, item_id=item.id, section=Section(item.section))
+        if result.stored
+        else None,
         created_at=article.created_at,
     )
 
@@ -201,4 +213,5 @@ def submission_of(body: SummarizeRequest, *, default_lang: str, today: dt.date) 
         text=body.text,
         title=body.title,
         force=body.force,
+        store=body.store,
     )

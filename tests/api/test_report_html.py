@@ -273,4 +273,4 @@ async def test_new_only_is_refused_for_the_page_and_a_missing_day_is_a_404(
     assert "new_only" in refused.json()["detail"]
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
-    assert unknown.status_code == 422
+    assert unknown.status_code == 406  # not-acceptable: a format the day has not

@@ -6,6 +6,8 @@ Public surface:
   `PullProgress` (re-exported here: `feeds.add_feed(...)`)
 - `pull`: `pull_feed(...)` (one feed: fetch, parse, filter, a summarize job per new item)
 - `parse`: `parse_feed(bytes, url=)`, `EntryFilter`, `strip_declarations` (pure, safe XML)
+- `check`: `check_feed(tools, url)` (a feed read once, before `add_feed` subscribes to it),
+  `fetch_feed`, `FEED_ACCEPT`
 """
 
 from app.services.feeds.subscriptions import (

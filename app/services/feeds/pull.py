@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -22,19 +22,14 @@ from app.errors import FetchFailed, FetchTimeout, SecdigestError, problem_dict, 
 from app.models import Article, Feed, Job
 from app.models.types import utcnow
 from app.services import jobs, pipeline
+from app.services.feeds.check import fetch_feed
 from app.services.feeds.parse import EntryFilter, FeedEntry, ParsedFeed, parse_feed
-from app.services.fetch import FetchedPage, fetch_page
+from app.services.fetch import FetchedPage
 from app.services.reports.urls import canonical_url
 
 log = logging.getLogger("secdigest.feeds")
 
 SUMMARIZE = "summarize"  # the kind of the item jobs: the same job as POST /summarize
-
-# What a feed fetch asks for; anything readable is still taken (servers mislabel feeds).
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
 
 
 @dataclass(slots=True)
@@ -93,13 +88,12 @@ def item_payload(
 
 
 async def _fetch(tools: pipeline.Tools, feed: Feed) -> FetchedPage:
-    headers = {"Accept": FEED_ACCEPT}
+    headers = {}
     if feed.etag:
         headers["If-None-Match"] = feed.etag
     if feed.last_modified:
         headers["If-Modified-Since"] = feed.last_modified
-    async with tools.limits.fetch(feed.url):
-        return await fetch_page(tools.http, tools.fetch_policy, url=feed.url, headers=headers)
+    return await fetch_feed(tools, feed.url, headers)
 
 
 async def pull_feed(
@@ -195,10 +189,29 @@ async def _retry(session: AsyncSession, job_id: str, payload: dict[str, Any]) ->
     return await jobs.retry_failed_job(session, job_id, payload=payload)
 
 
+# A failed pull is tried again after a minute, then two, four... up to the feed's interval.
+FIRST_RETRY_SECONDS = 60
+
+
+def retry_delay(failures: int, interval: int) -> int:
+    """Seconds until the next try of a feed after `failures` failed pulls in a row."""
+    doubled: int = FIRST_RETRY_SECONDS << min(max(failures - 1, 0), 30)
+    return min(doubled, interval)
+
+
 def _record(
     feed: Feed, outcome: FeedPullOutcome, page: FetchedPage | None, parsed: ParsedFeed | None
 ) -> None:
     """Write how the pull went onto the feed row."""
+    if outcome.status == "failed":
+        # The claim put the next pull one interval ahead; a failure (the site down, a
+        # broken feed) is tried sooner, backing off: one failed pull in a row, a minute.
+        feed.pull_failures = (feed.pull_failures or 0) + 1
+        feed.next_pull_at = utcnow() + timedelta(
+            seconds=retry_delay(feed.pull_failures, feed.interval)
+        )
+    else:
+        feed.pull_failures = 0
     # Counters are added to in SQL: item jobs of earlier pulls may count failures meanwhile.
     feed.pulls = Feed.pulls + 1
     feed.last_pulled_at = utcnow()

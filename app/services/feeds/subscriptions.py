@@ -13,19 +13,24 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import session_scope
+from app.db import close_transaction, session_scope
 from app.errors import Conflict, NotFound, problem_slug
 from app.models import Feed, Job
 from app.models.types import utcnow
+from app.services.feeds.check import check_feed
+from app.services.fetch.client import with_scheme
 from app.services.jobs import FINISHED
 from app.services.reports.sections import Section
 from app.services.reports.urls import canonical_url
+
+if TYPE_CHECKING:
+    from app.services.pipeline import Tools
 
 log = logging.getLogger("secdigest.feeds")
 
@@ -52,13 +57,32 @@ class FeedRequest(Protocol):
     def interval(self) -> int | None: ...
 
 
-async def add_feed(session: AsyncSession, request: FeedRequest, *, default_interval: int) -> Feed:
+async def add_feed(
+    session: AsyncSession,
+    request: FeedRequest,
+    *,
+    default_interval: int,
+    tools: Tools | None = None,
+) -> Feed:
     """Subscribe to a feed (POST /feeds and `secdigest feeds add` alike), pulled every
     `request.interval` seconds or `default_interval`; Conflict when its canonical URL is
-    already subscribed."""
-    key = canonical_url(request.url)  # refuses other schemes and credentials, as fetches do
+    already subscribed. A URL without a scheme is https (`example.com/feed`).
+
+    With `tools` the feed is read once first: NotAFeed for a page that is neither RSS nor
+    Atom, the fetch's problem for one that cannot be fetched; its title is kept.
+    """
+    # Refuses other schemes and credentials, as fetches do.
+    key = canonical_url(with_scheme(request.url))
+    title = None
+    if tools is not None:
+        existing = await session.scalar(select(Feed.id).where(Feed.url == key))
+        if existing is not None:
+            raise Conflict(f"{key} is already subscribed", feed_id=existing)
+        await close_transaction(session)  # no transaction held across the fetch
+        title = (await check_feed(tools, key)).title
     feed = Feed(
         url=key,
+        title=title,
         section=request.section.value if request.section else None,
         keywords=[k.strip() for k in request.keywords if k.strip()],
         url_patterns=[p.strip() for p in request.url_patterns if p.strip()],
@@ -68,6 +92,7 @@ async def add_feed(session: AsyncSession, request: FeedRequest, *, default_inter
         items_duplicate=0,
         items_filtered=0,
         items_failed=0,
+        pull_failures=0,
     )
     try:
         async with session.begin_nested():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -215,6 +216,36 @@ def _failed(host: str, exc: httpx.HTTPError, *, answered: bool) -> FetchFailed:
         str(exc),
     )
     return FetchFailed(f"cannot fetch {host}: {_what_happened(exc, answered=answered)}")
+
+
+# A scheme, as URLs start (`https:`, `mailto:`), but not `host:port` (`example.com:8080/a`).
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d+(?:[/?#]|$))", re.IGNORECASE)
+# What a URL without its scheme looks like: a host with a dot (or localhost, or an IPv6
+# literal), an optional port, then a path, query or fragment; no space anywhere.
+_BARE = re.compile(
+    r"^(?://)?(?:\[[0-9a-f:.]+\]|localhost|[^\s/?#\[\]@:]+\.[^\s/?#\[\]@:.]+)"
+    r"(?::\d{1,5})?(?:[/?#]\S*)?$",
+    re.IGNORECASE,
+)
+
+
+def with_scheme(url: str) -> str:
+    """A URL as a browser's address bar or curl reads it: `www.example.com/news` is
+    `https://www.example.com/news`; a URL with a scheme is left to the guard (which fetches
+    http and https only); InvalidRequest, with an example, for what is no URL at all."""
+    text = url.strip()
+    if _SCHEME.match(text):
+        return text
+    if _BARE.match(text):
+        return "https://" + text.removeprefix("//")
+    raise InvalidRequest(
+        f"{_shown(text)} is not a URL: give an address such as https://www.example.com/news",
+        field="url",
+    )
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def parse_url(url: str) -> httpx.URL:

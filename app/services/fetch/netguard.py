@@ -68,6 +68,17 @@ _REFUSED: tuple[IPNetwork, ...] = tuple(
         "ff00::/8",
     )
 )
+# Refusals that do not say how to allow them: the clouds' metadata and host agents.
+_NO_HINT: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "169.254.0.0/16",  # AWS/GCP/Azure/OCI metadata, ECS task credentials
+        "fe80::/10",
+        "100.100.100.200/32",  # Alibaba
+        "168.63.129.16/32",  # Azure's WireServer
+        "fd00:ec2::254/128",  # AWS over IPv6
+    )
+)
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT, RFC 2765
 
@@ -194,11 +205,20 @@ def _literal(host: str) -> tuple[IPAddress, ...]:
         return ()
 
 
-def _refuse(host: str, why: str, address: IPAddress | None = None) -> FetchBlocked:
+def _refuse(host: str, port: int, why: str, address: IPAddress | None = None) -> FetchBlocked:
     # The address goes to our log only: telling the caller what an internal name resolves
-    # to would make the service a map of the internal network.
-    log.warning("fetch.blocked host=%s address=%s reason=%s", host, address, why)
-    return FetchBlocked(f"{host} {why}", host=host)
+    # to would make the service a map of the internal network. The setting that allows the
+    # destination names it as the caller did (host and port), never by its address.
+    if address is None:
+        log.warning("fetch.blocked host=%s port=%s reason=%s", host, port, why)
+    else:
+        log.warning("fetch.blocked host=%s port=%s address=%s reason=%s", host, port, address, why)
+    if address is not None and any(address in net for net in _NO_HINT):
+        return FetchBlocked(f"{host} {why}", host=host)  # nobody should allow these
+    entry = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return FetchBlocked(
+        f"{host} {why}; to allow it: SECDIGEST_FETCH_ALLOW={entry}", host=host, allow=entry
+    )
 
 
 async def check_url(
@@ -212,7 +232,7 @@ async def check_url(
     host, port = target_of(url)
     by_name = allow.allows(host, port)
     if not by_name and port not in ports and not allow.networks:
-        raise _refuse(host, f"is asked on port {port}, which the service does not fetch from")
+        raise _refuse(host, port, f"is asked on port {port}, which the service does not fetch from")
     addresses = _literal(host) or tuple(await resolver(host, port))
     if not addresses:
         raise FetchFailed(f"cannot resolve {host}")
@@ -222,8 +242,8 @@ async def check_url(
                 continue
             if port not in ports:
                 raise _refuse(
-                    host, f"is asked on port {port}, which the service does not fetch from"
+                    host, port, f"is asked on port {port}, which the service does not fetch from"
                 )
             if not is_public_address(address):
-                raise _refuse(host, "is not a public address", address)
+                raise _refuse(host, port, "is not a public address", address)
     return Target(host=host, port=port, addresses=addresses)

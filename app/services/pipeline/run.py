@@ -6,7 +6,6 @@ through here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,15 +14,16 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import close_transaction
-from app.errors import InvalidRequest, NotAnArticle, SecdigestError
 from app.models import Article, ReportItem, Summary
 from app.services.delivery.items import announce_item
 from app.services.extract import ArticleText, extract_article, text_to_article
-from app.services.extract.pdf import extract_pdf, looks_like_pdf
-from app.services.fetch import FetchPolicy, fetch_page
-from app.services.iocs import Ioc, find_iocs
+from app.services.fetch import FetchPolicy
+from app.services.fetch.client import with_scheme
+from app.services.iocs import Ioc
 from app.services.iocs.flags import BenignList
+from app.services.pipeline.draft import draft, find
 from app.services.pipeline.limits import Limits
+from app.services.pipeline.page import read_url
 from app.services.pipeline.store import (
     content_hash,
     store_article,
@@ -36,9 +36,6 @@ from app.services.summarize import cache as summary_cache
 from app.services.summarize.base import SummaryEngine, SummaryInput
 
 log = logging.getLogger("secdigest.pipeline")
-
-# Below this much text a page is a login wall, an error page or an index, not an article.
-MIN_ARTICLE_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +62,11 @@ class Placement:
 
 @dataclass(frozen=True, slots=True)
 class ArticleResult:
-    """A stored article with the summary used and the report item it sits in."""
+    """A stored article with the summary used and the report item it sits in.
+
+    With `stored` false (a submission with `store: false`, app/services/pipeline/preview.py)
+    the three rows are new and unsaved: no id, in no session, in no report.
+    """
 
     article: Article
     summary: Summary
@@ -74,6 +75,7 @@ class ArticleResult:
     cached: bool
     # The summary was a cached model summary of the same text: no model call this time.
     summary_reused: bool = False
+    stored: bool = True
 
 
 async def summarize_url(
@@ -85,18 +87,14 @@ async def summarize_url(
     force: bool = False,
 ) -> ArticleResult:
     """The whole pipeline for a URL; a known URL costs no fetch and no model call."""
+    url = with_scheme(url)  # `www.example.com/news` is read as https, as browsers do
     key = canonical_url(url)
     if not force:
         existing = await dedupe.find_known(session, key)
         if existing is not None:
             return await _reuse(session, tools, existing, placement)
     await close_transaction(session)  # no transaction held across the fetch
-    async with tools.limits.fetch(url):
-        page = await fetch_page(tools.http, tools.fetch_policy, url=url)
-    if looks_like_pdf(page.body, page.content_type):
-        extracted = await asyncio.to_thread(extract_pdf, page.body, page.final_url)
-    else:
-        extracted = extract_article(page.body, page.final_url, content_type=page.content_type)
+    page, extracted = await read_url(tools, url)
     known = None
     if not force:
         known = await dedupe.known_elsewhere(
@@ -129,6 +127,7 @@ async def summarize_html(
     placement: Placement,
 ) -> ArticleResult:
     """The pipeline for HTML the caller already has (no fetch)."""
+    url = with_scheme(url) if url else None
     key = canonical_url(url) if url else None
     extracted = extract_article(html, url)
     return await _process(
@@ -163,6 +162,7 @@ async def summarize_text(
     - With a ``url`` the URL is the key, as it was: the text is answered from storage when
       the URL's article holds the same text, and rewrites that article when it does not.
     """
+    url = with_scheme(url) if url else None
     key = canonical_url(url) if url else None
     extracted = text_to_article(text, title)
     if not force:
@@ -188,7 +188,7 @@ async def _reuse(
     cached = summary is not None
     if summary is None:
         # Known article, new language: summarize the stored text again, nothing is fetched.
-        iocs = _find(tools, article.title, article.text, article.url or article.final_url)
+        iocs = find(tools.benign, article.title, article.text, article.url or article.final_url)
         summary, _ = await summary_cache.summarize(
             session,
             tools.summarizer,
@@ -213,12 +213,6 @@ async def _announced(session: AsyncSession, placed: Placed, day: date) -> Report
     return placed.item
 
 
-def _find(tools: Tools, title: str | None, text: str, source_url: str | None) -> list[Ioc]:
-    # The title is part of the evidence: an indicator in a headline is an indicator.
-    source = f"{title}\n\n{text}" if title else text
-    return find_iocs(source, source_url=source_url, benign=tools.benign)
-
-
 def _summary_input(article: Article, iocs: list[Ioc], lang: str) -> SummaryInput:
     return SummaryInput(
         text=article.text,
@@ -241,23 +235,17 @@ async def _process(
     placement: Placement,
     force: bool = False,
 ) -> ArticleResult:
-    text = extracted.text.strip()
-    if len(text) < MIN_ARTICLE_CHARS:
-        raise NotAnArticle("no article text found in the page", chars=len(text))
-    title = (extracted.title or "").strip() or text.split("\n", 1)[0][:200]
-    iocs = _find(tools, title, text, final_url or url)
-    summary_input = SummaryInput(
-        text=text,
-        title=title,
-        url=url or final_url,
-        source_lang=extracted.lang,
-        target_lang=placement.lang,
-        iocs=tuple(iocs),
+    drafted = await draft(
+        session,
+        tools,
+        extracted,
+        url=url,
+        final_url=final_url,
+        source=source,
+        lang=placement.lang,
     )
-    digest = content_hash(text)
-    summary, reused = await summary_cache.summarize(
-        session, tools.summarizer, summary_input, content_hash=digest
-    )
+    text, title, iocs, digest = drafted.text, drafted.title, drafted.iocs, drafted.digest
+    summary, reused = drafted.summary, drafted.reused
     # A text without a URL is keyed by its content (summarize_text); a URL is its own key,
     # and HTML without one has none (each submission is an article, as before).
     text_key = digest if source == "text" and url is None else None
@@ -317,80 +305,3 @@ async def _process(
         len(text),
     )
     return ArticleResult(article, summary, item, placement.day, cached=False, summary_reused=reused)
-
-
-@dataclass(frozen=True, slots=True)
-class UrlFailure:
-    """A URL of a batch that failed; the batch goes on without it."""
-
-    url: str
-    error: SecdigestError
-
-
-async def summarize_urls(
-    session: AsyncSession,
-    tools: Tools,
-    *,
-    urls: list[str],
-    placement: Placement,
-    force: bool = False,
-) -> list[ArticleResult | UrlFailure]:
-    """Several URLs one by one; each is stored as it finishes, each failure reported in place."""
-    results: list[ArticleResult | UrlFailure] = []
-    for url in urls:
-        try:
-            results.append(
-                await summarize_url(session, tools, url=url, placement=placement, force=force)
-            )
-        except SecdigestError as exc:
-            # Problems arise while fetching, extracting or summarizing: before anything of
-            # this URL is written, so there is nothing to undo.
-            log.info("pipeline.failed url=%s problem=%s", url, exc.slug)
-            results.append(UrlFailure(url, exc))
-        # Each URL's work is kept as it finishes; the next fetch holds no lock.
-        await close_transaction(session)
-    return results
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """What a caller asks for: one source (url, urls, html or text) and where it goes."""
-
-    placement: Placement
-    url: str | None = None
-    urls: tuple[str, ...] | None = None
-    html: str | None = None
-    text: str | None = None
-    title: str | None = None
-    force: bool = False
-
-
-Outcome = ArticleResult | list[ArticleResult | UrlFailure]
-
-
-async def run_submission(session: AsyncSession, tools: Tools, submission: Submission) -> Outcome:
-    """Dispatch a submission to the right entry of the pipeline (API, jobs and CLI alike)."""
-    placement = submission.placement
-    if submission.urls is not None:
-        return await summarize_urls(
-            session, tools, urls=list(submission.urls), placement=placement, force=submission.force
-        )
-    if submission.html is not None:
-        return await summarize_html(
-            session, tools, html=submission.html, url=submission.url, placement=placement
-        )
-    if submission.text is not None:
-        return await summarize_text(
-            session,
-            tools,
-            text=submission.text,
-            title=submission.title,
-            url=submission.url,
-            placement=placement,
-            force=submission.force,
-        )
-    if submission.url is None:
-        raise InvalidRequest("give exactly one of url, urls, html or text")
-    return await summarize_url(
-        session, tools, url=submission.url, placement=placement, force=submission.force
-    )

@@ -19,9 +19,16 @@ from app.services.reports.sections import Section
 JA = labels_for("ja")
 
 
-def test_importing_and_rendering_the_sample_gives_the_same_bytes(sample_markdown: str) -> None:
+def test_importing_and_rendering_the_sample_gives_its_bytes_and_one_final_newline(
+    sample_markdown: str,
+) -> None:
+    # As docs/report-format.md says: the sample ends without a newline, a rendering always
+    # ends with exactly one; nothing else differs.
+    assert not sample_markdown.endswith("\n")
     rendered = render_report(parse_report(sample_markdown), JA)
-    assert rendered.encode("utf-8") == sample_markdown.rstrip("\n").encode("utf-8") + b"\n"
+    assert rendered.encode("utf-8") == sample_markdown.encode("utf-8") + b"\n"
+    again = render_report(parse_report(rendered), JA)
+    assert again == rendered  # a rendering imported again renders the same bytes
 
 
 def test_sample_parses_into_its_items(sample_markdown: str) -> None:
