@@ -143,3 +143,7 @@ def configure_logging(level: str = "INFO") -> None:
     # logs the outcome itself. httpx logs each request line, with query strings.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic's INFO lines (its plugins, the dialect, every revision) would come at every
+    # start; app.migrate logs one line, `database at revision X`. DEBUG shows them all.
+    debug = root.isEnabledFor(logging.DEBUG)
+    logging.getLogger("alembic").setLevel(logging.NOTSET if debug else logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger("secdigest.migrate")
 
 
 def _script_location() -> Path:
@@ -28,8 +31,14 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations up to `revision`; blocking, call it outside a running event loop."""
+    """Apply migrations up to `revision`; blocking, call it outside a running event loop.
+
+    One line is logged, at INFO: `database at revision X`. (Alembic's own lines, its
+    plugins and every revision applied, would come at every start: `configure_logging`
+    holds its loggers at WARNING unless DEBUG is asked for.)
+    """
     command.upgrade(alembic_config(database_url), revision)
+    log.info("database at revision %s", head_revision() if revision == "head" else revision)
 
 
 def head_revision() -> str | None:

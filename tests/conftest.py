@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,22 @@ from tests.support.model_server import ModelServer, running_model_server
 from tests.support.site import FixtureSite, SiteServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A command run in process sets up logging as a process does (its root handler and
+    level, quiet libraries, a thread hook): put everything back for the next test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in ("alembic", "httpx", "instructor")}
+    hook = threading.excepthook
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, kept in levels.items():
+        logging.getLogger(name).setLevel(kept)
+    threading.excepthook = hook
 
 
 @pytest.fixture(scope="session", params=backends())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from app.cli._common import print_json, read_input
+from app.cli._common import CliError, print_json, read_input
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,13 +43,19 @@ def iocs_jsonl() -> int:
     # {"id", "iocs": [{"type", "value"}]}, at a third of the cost for thousands of values.
     quote = json.encoder.encode_basestring
     out = sys.stdout
-    for line in sys.stdin:
+    for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            if not isinstance(text, str):
+                raise TypeError(text)
+            key = record.get("id")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise CliError(f'stdin line {number}: not a JSON object with a "text"') from None
         iocs = ",".join(
-            f'{{"type":"{kind}","value":{quote(value)}}}'
-            for kind, value in ioc_values(record["text"])
+            f'{{"type":"{kind}","value":{quote(value)}}}' for kind, value in ioc_values(text)
         )
-        out.write(f'{{"id":{json.dumps(record.get("id"))},"iocs":[{iocs}]}}\n')
+        out.write(f'{{"id":{json.dumps(key)},"iocs":[{iocs}]}}\n')
     return 0

@@ -2,7 +2,7 @@
 
 Building the parser costs no import beyond argparse; a command's module (`server`,
 `articles`, `iocs`, `reports`, `keys`, `feeds`, `exports`, `indicators`, `search`,
-`enrich`, `delivery`) is imported only when that command runs, so each may import what it
+`enrich`, `delivery`, `doctor`) is imported only when that command runs, so each may import what it
 needs at its top, and `secdigest iocs --jsonl` starts fast.
 """
 
@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
-    from typing import Any
+    from typing import Any, NoReturn
 
 EPILOG = """\
 examples:
@@ -38,6 +38,7 @@ examples:
   secdigest webhooks add https://hooks.example.org/secdigest --events report.published
   secdigest publish 2024-12-06
   SECDIGEST_BROKER_URL=redis://127.0.0.1:6379/0 secdigest worker
+  secdigest doctor
 
 configuration: SECDIGEST_* environment variables or a .env file (docs/api.md).
 documentation: README.md and docs/ (the API, feeds, IOCs, summaries, workers).
@@ -79,6 +80,11 @@ def _add_feed_arguments(feeds: argparse.ArgumentParser) -> None:
         help="keep items whose URL matches the glob P (/path/* or https://host/*)",
     )
     add.add_argument("--interval", type=int, metavar="SECONDS", help="seconds between pulls")
+    add.add_argument(
+        "--no-check",
+        action="store_true",
+        help="subscribe without reading the feed once first (POST /feeds?check=false)",
+    )
     listing = actions.add_parser("list", help="subscriptions, last pull, counts, last error")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     remove = actions.add_parser("remove", help="unsubscribe (pulled articles stay)")
@@ -137,11 +143,26 @@ def _add_search_arguments(found: argparse.ArgumentParser) -> None:
     found.add_argument("--format", choices=("text", "json"), default="text")
 
 
+def _one_line_parser() -> type[argparse.ArgumentParser]:
+    """argparse's parser whose usage errors are one line, as every error of the command
+    (`secdigest: feeds remove: argument ID: invalid int value: 'x' (see ...)`), status 2.
+    The subcommands' parsers are of the same class."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            command = self.prog.removeprefix("secdigest").strip()
+            where = f"{command}: " if command else ""
+            self.exit(2, f"secdigest: {where}{message} (see `{self.prog} --help`)\n")
+
+    return Parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every command's help says what it does."""
     import argparse
 
-    parser = argparse.ArgumentParser(
+    parser = _one_line_parser()(
         prog="secdigest",
         description="Security news in, the Daily Security Info digest out.",
         epilog=EPILOG,
@@ -166,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add("migrate", "server:cmd_migrate", "apply database migrations (a release step)")
+    doctor = add("doctor", "doctor:cmd_doctor", "check the database, broker, model, settings")
+    doctor.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
+
+    from app.services.reports.sections import Section
 
     summarize = add(
         "summarize", "articles:cmd_summarize", "fetch, summarize and store URLs; print them"
@@ -173,7 +198,20 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("urls", nargs="+", metavar="URL", help="article URL(s)")
     summarize.add_argument("--format", choices=("json", "md"), default="json")
     summarize.add_argument("--lang", choices=("ja", "en"), help="digest language")
+    summarize.add_argument(
+        "--section",
+        choices=[section.value for section in Section],
+        help="report section (default: chosen per article)",
+    )
+    summarize.add_argument(
+        "--date", default="today", metavar="DATE", help="report day, YYYY-MM-DD (default today)"
+    )
     summarize.add_argument("--force", action="store_true", help="fetch again even if known")
+    summarize.add_argument(
+        "--dry-run",
+        action="store_true",
+        help='fetch and summarize, store nothing (the API\'s "store": false)',
+    )
 
     iocs = add("iocs", "iocs:cmd_iocs", "find IOCs in text (stdin by default)")
     iocs.add_argument("file", nargs="?", metavar="FILE", help="text file, or - for stdin")
@@ -272,13 +310,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `secdigest` console script."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    if arguments == ["iocs", "--jsonl"]:
-        from app.cli.iocs import iocs_jsonl
+    # Whatever a command lets through ends here, in one line on stderr and status 1 (a
+    # usage error: status 2, from the parser): here rather than in each command, so that
+    # every command, a new one too, is covered. `report_failure` names what the user can
+    # act on (a file, a value, the database) and calls anything else an internal error.
+    try:
+        if arguments == ["iocs", "--jsonl"]:
+            from app.cli.iocs import iocs_jsonl
 
-        return iocs_jsonl()  # the batch hot path, without building the parser (~6 ms)
-    args = build_parser().parse_args(arguments)
-    code: int = args.func(args)
-    return code
+            return iocs_jsonl()  # the batch hot path, without building the parser (~6 ms)
+        args = build_parser().parse_args(arguments)
+        code: int = args.func(args)
+        return code
+    except KeyboardInterrupt:
+        sys.stderr.write("secdigest: interrupted\n")
+        return 130
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise  # the parser's own exit (status 2 after its one line, 0 after --help)
+        # `raise SystemExit("secdigest worker needs ...")` below us: the same one line.
+        sys.stderr.write(f"secdigest: {exc.code.removeprefix('secdigest ')}\n")
+        return 1
+    except Exception as exc:
+        from app.cli._common import report_failure
+
+        return report_failure(exc)
 
 
 if __name__ == "__main__":

@@ -51,14 +51,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Store a report written in the digest's Markdown format."""
     current = settings()
+    # The file and the day first: a missing file or a bad date fails before the database.
+    day = reports.parse_day(args.date, current.tz)
+    if day is None:
+        raise InvalidRequest("import into a named day, not 'latest'")
+    text = read_input(args.file)
     migrate_if_asked(current)
 
     async def work(state: AppState) -> int:
         try:
-            day = reports.parse_day(args.date, current.tz)
-            if day is None:
-                raise InvalidRequest("import into a named day, not 'latest'")
-            document = parse_report(read_input(args.file), day=day)
+            document = parse_report(text, day=day)
             async with session_scope(state.sessionmaker) as session:
                 await reports.import_document(session, day, document)
         except SecdigestError as exc:

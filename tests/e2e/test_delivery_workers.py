@@ -80,7 +80,7 @@ def test_the_command_line_adds_a_webhook_and_publishes_to_it(
 def test_a_refused_webhook_url_is_one_line_and_exit_status_1(tmp_path: Path) -> None:
     env = cli_env(tmp_path, SECDIGEST_FETCH_ALLOW="")
 
-    added = run_cli(["webhooks", "add", "http://169.254.169.254/latest/"], env)
+    added = run_cli(["webhooks", "add", "http://127.0.0.1:8111/hook"], env)
 
     assert added.returncode == 1
     assert added.stderr.splitlines()[-1].startswith("secdigest: fetch-blocked: ")

@@ -66,6 +66,21 @@ def test_cli_adds_lists_and_pulls_with_a_final_counts_line(
     assert json.loads(report.stdout)["item_count"] == 4
 
 
+def test_cli_add_reads_the_feed_first_unless_told_not_to(tmp_path: Path, site: FixtureSite) -> None:
+    env = cli_env(tmp_path)
+    page = site.url("/feeds/not-a-feed")
+
+    refused = run_cli(["feeds", "add", page], env)
+    unchecked = run_cli(["feeds", "add", page, "--no-check"], env)
+
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("secdigest: not-a-feed: "), refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
+    assert unchecked.returncode == 0, unchecked.stderr
+    listed = run_cli(["feeds", "list", "--format", "json"], env)
+    assert [feed["url"] for feed in json.loads(listed.stdout)] == [page]
+
+
 def test_cli_pull_reports_failures_on_stderr_and_exits_1(tmp_path: Path, site: FixtureSite) -> None:
     env = cli_env(tmp_path)
     run_cli(["feeds", "add", site.url("/feeds/blocked-items.rss")], env)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.migrate import head_revision
 from tests.support.processes import ROOT, cli_env, run_cli, running_server
 from tests.support.site import FixtureSite
 
@@ -178,3 +180,110 @@ def test_two_server_processes_answer_fresh_reads_after_a_write_by_a_third(
             fresh = httpx.get(f"{base}/reports/2024-12-06", params={"format": "md"})
             assert "別のクラブ" in fresh.text
             assert httpx.get(f"{base}/reports/2024-12-06").headers["etag"] not in seen
+
+
+# ---------------------------------------------------------------- quiet logs, options
+
+
+def user_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A user's environment: no SECDIGEST_LOG_LEVEL (the tests' cli_env sets WARNING)."""
+    env = cli_env(tmp_path, **extra)
+    if "SECDIGEST_LOG_LEVEL" not in extra:
+        env.pop("SECDIGEST_LOG_LEVEL")
+    return env
+
+
+def test_a_failed_command_prints_its_one_line_and_no_log_line(tmp_path: Path) -> None:
+    url = "http://169.254.169.254/latest/meta-data/"
+
+    quiet = run_cli(["summarize", url], user_env(tmp_path))
+    asked = run_cli(["summarize", url], user_env(tmp_path, SECDIGEST_LOG_LEVEL="WARNING"))
+
+    assert quiet.returncode == 1
+    assert quiet.stderr.splitlines() == [
+        f"secdigest: {url}: fetch-blocked: 169.254.169.254 is not a public address"
+    ]
+    # Asked for, the event shows, in the log's format, before the command's line.
+    event, line = asked.stderr.splitlines()
+    assert " WARNING secdigest.fetch request_id=- fetch.blocked host=169.254.169.254 " in event
+    assert line == quiet.stderr.strip()
+
+
+def test_migrations_log_one_line_and_alembic_none(tmp_path: Path) -> None:
+    env = user_env(tmp_path, SECDIGEST_LOG_LEVEL="INFO")
+    log = tmp_path / "serve.log"
+    with running_server(env, log=log):
+        pass
+    report = run_cli(["report", "latest"], env)
+
+    served = log.read_text(encoding="utf-8")
+    assert "alembic" not in served + report.stderr
+    assert served.count("database at revision") == 1  # the fresh database, migrated
+    assert f"INFO secdigest.migrate request_id=- database at revision {head_revision()}" in served
+    assert [line.split(" INFO ", 1)[1] for line in report.stderr.splitlines()[:-1]] == [
+        f"secdigest.migrate request_id=- database at revision {head_revision()}"
+    ]
+    assert report.stderr.splitlines()[-1] == "secdigest: not-found: there is no report yet"
+
+
+def test_feeds_list_shows_the_next_pull_and_a_pull_of_nothing_due_names_force(
+    tmp_path: Path, site: FixtureSite
+) -> None:
+    env = user_env(tmp_path)
+    feed = site.url("/feeds/news.rss")
+    # A keyword no item has: the pull reads the feed and summarizes nothing (fast).
+    run_cli(["feeds", "add", feed, "--keyword", "no-item-says-this", "--interval", "3600"], env)
+
+    before = run_cli(["feeds", "list"], env).stdout.splitlines()
+    pulled = run_cli(["feeds", "pull"], env)
+    after = run_cli(["feeds", "list"], env).stdout.splitlines()
+    again = run_cli(["feeds", "pull"], env)
+    forced = run_cli(["feeds", "pull", "--force"], env)
+
+    header = before[0].split("\t")
+    column = header.index("next_pull")
+    assert before[1].split("\t")[column] == "now"
+    assert pulled.returncode == 0, pulled.stderr
+    assert pulled.stderr == ""  # no progress bar off a terminal
+    next_pull = datetime.fromisoformat(after[1].split("\t")[column])
+    pulled_at = datetime.fromisoformat(after[1].split("\t")[header.index("last_pulled")])
+    assert 3500 < (next_pull - pulled_at).total_seconds() <= 3600
+    assert again.returncode == 0
+    assert again.stderr.splitlines() == [
+        f"secdigest: feed 1 is not due (next pull at {next_pull.isoformat()}); --force pulls now"
+    ]
+    assert again.stdout.startswith("feeds=0 ")
+    assert forced.stdout.startswith("feeds=1 ")
+    assert forced.stderr == ""
+
+
+def test_cli_summarize_takes_the_apis_date_section_lang_and_dry_run(
+    tmp_path: Path, site: FixtureSite
+) -> None:
+    env = user_env(tmp_path)
+    page = site.url("/news/english-news.html")
+
+    placed = run_cli(
+        ["summarize", page, "--date", "2024-12-01", "--section", "tools", "--lang", "en"], env
+    )
+    dry = run_cli(
+        ["summarize", site.url("/jp/sjis.html"), "--dry-run", "--date", "2024-12-02"], env
+    )
+    bad_day = run_cli(["summarize", page, "--date", "2024-12-32"], env)
+
+    article = json.loads(placed.stdout)
+    assert article["report"] == {"date": "2024-12-01", "item_id": 1, "section": "tools"}
+    assert article["summary_lang"] == "en"
+    preview = json.loads(dry.stdout)
+    assert preview["id"] is None
+    assert preview["report"] is None
+    assert "ランサムウェア" in preview["title"]
+    # Nothing of the dry run was stored: no report of its day, one article in all.
+    assert run_cli(["report", "2024-12-02"], env).returncode == 1
+    assert (
+        json.loads(run_cli(["report", "2024-12-01", "--format", "json"], env).stdout)["item_count"]
+        == 1
+    )
+    assert run_cli(["seen", "malicious-site[.]jp"], env).returncode == 1
+    assert bad_day.returncode == 1
+    assert bad_day.stderr.startswith("secdigest: invalid-request: '2024-12-32' is not a date")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -54,14 +55,116 @@ def run_cli(
     )
 
 
+# A process that imports the command once, then forks one child per case: each child is a
+# `secdigest` process of its own (its arguments, environment, stdin, stdout and stderr, its
+# exit status) without the second of imports each start costs. The child ends as the
+# interpreter would (an uncaught exception printed, threads joined, exit handlers run)
+# but without tearing every module down, which costs a second more. app.tasks builds the
+# job broker from the settings at import: the children share the runner's (in-process)
+# broker, and read their own settings (the cache is emptied).
+_FORKING_RUNNER = r"""
+import atexit, importlib, json, os, pkgutil, sys, threading, traceback
+import app.cli
+from app.settings import get_settings
+for found in pkgutil.iter_modules(app.cli.__path__):
+    if found.name != "__main__":
+        importlib.import_module("app.cli." + found.name)
+
+def child(case):
+    os.environ.clear()
+    os.environ.update(case["env"])
+    for fd, suffix, flags in ((0, ".in", os.O_RDONLY), (1, ".out", os.O_WRONLY),
+                              (2, ".err", os.O_WRONLY)):
+        opened = os.open(case["base"] + suffix, flags)
+        os.dup2(opened, fd)
+        os.close(opened)
+    sys.argv = ["secdigest", *case["args"]]
+    get_settings.cache_clear()
+    from app.cli.main import main
+    try:
+        code = main(case["args"])
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(30)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+cases, parallel = json.load(open(sys.argv[1])), int(sys.argv[2])
+pending, running, codes = list(enumerate(cases)), {}, {}
+while pending or running:
+    while pending and len(running) < parallel:
+        index, case = pending.pop(0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            child(case)
+        running[pid] = index
+    pid, status = os.wait()
+    codes[running.pop(pid)] = os.waitstatus_to_exitcode(status)
+json.dump([codes[index] for index in range(len(cases))], sys.stdout)
+"""
+
+
+def run_cli_many(
+    cases: list[tuple[list[str], dict[str, str], str]],
+    workdir: Path,
+    env: dict[str, str],
+    parallel: int = 2,
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run many `secdigest` commands (arguments, environment, stdin), each in a process of
+    its own forked from one that imported the command (with `env`, no broker): fast enough
+    to run every command with every kind of bad argument."""
+    specs: list[dict[str, object]] = []
+    bases = [workdir / f"case-{number}" for number in range(len(cases))]
+    for base, (args, case_env, stdin) in zip(bases, cases, strict=True):
+        base.with_suffix(".in").write_text(stdin, encoding="utf-8")
+        base.with_suffix(".out").write_bytes(b"")
+        base.with_suffix(".err").write_bytes(b"")
+        specs.append({"args": args, "env": case_env, "base": str(base)})
+    listing = workdir / "cases.json"
+    listing.write_text(json.dumps(specs), encoding="utf-8")
+    runner = subprocess.run(
+        [sys.executable, "-c", _FORKING_RUNNER, str(listing), str(parallel)],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in env.items() if k != "SECDIGEST_BROKER_URL"},
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert runner.returncode == 0, runner.stderr[-3000:]
+    codes = json.loads(runner.stdout)
+    return [
+        subprocess.CompletedProcess(
+            ["secdigest", *args],
+            code,
+            base.with_suffix(".out").read_text(encoding="utf-8", errors="replace"),
+            base.with_suffix(".err").read_text(encoding="utf-8", errors="replace"),
+        )
+        for (args, _env, _stdin), base, code in zip(cases, bases, codes, strict=True)
+    ]
+
+
 @contextmanager
 def running_server(
-    env: dict[str, str], *extra: str
+    env: dict[str, str], *extra: str, log: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`secdigest serve` on a free port until the block ends; its base URL and process."""
+    """`secdigest serve` on a free port until the block ends; its base URL and process
+    (its output in `log` when given, to read after the block)."""
     port = free_port()
     # Output to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
-    with tempfile.TemporaryFile() as output:
+    with open(log, "w+b") if log else tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
             [*SECDIGEST, "serve", "--port", str(port), *extra],
             env=env,
