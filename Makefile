@@ -22,8 +22,10 @@ install: $(STAMP) ## the .venv with the project and its dev extras (idempotent)
 run: install ## migrate and serve on HOST:PORT (default 127.0.0.1:8000)
 	$(BIN)/secdigest serve --host $(HOST) --port $(PORT)
 
-test: install ## the whole suite, on every CPU (PostgreSQL too when SECDIGEST_TEST_POSTGRES_URL is set)
-	$(BIN)/pytest -n auto
+# Four processes even on two CPUs: the suite mostly waits (servers, subprocesses, workers);
+# worksteal keeps the long end-to-end tests from leaving a process idle at the end.
+test: install ## the whole suite, in 4 processes (PostgreSQL too when SECDIGEST_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest -n 4 --dist worksteal
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
