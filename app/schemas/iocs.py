@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.summarize import IocRead
+from app.schemas.summarize import FoundIocRead
 
 
 class IocsRequest(BaseModel):
@@ -21,4 +21,4 @@ class IocsRequest(BaseModel):
 class IocsResponse(BaseModel):
     """The indicators found, in order of first appearance."""
 
-    iocs: list[IocRead]
+    iocs: list[FoundIocRead]

@@ -70,7 +70,11 @@ class IocRead(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    type: str = Field(description="ipv4, ipv6, domain, url, email, md5, sha1, sha256, ...")
+    type: str = Field(
+        description="ipv4, ipv6, ipv4_cidr, ipv6_cidr, domain, url, email, md5, sha1, sha256, "
+        "sha512, cve, attack_technique, asn, bitcoin, ethereum, monero, file_path, "
+        "registry_key, ssdeep, tlsh, imphash, ja3, ja3s, ja4, jarm, cwe (docs/iocs.md)"
+    )
     value: str = Field(description="Refanged and normalized.")
     defanged: str = Field(description="Safe display form, as the Markdown shows it.")
     raw: str | None = Field(None, description="As written in the source, first occurrence.")
@@ -84,8 +88,19 @@ class IocRead(BaseModel):
     flags: list[str] = Field(
         default_factory=list,
         description="benign, source-site, documentation, private, loopback, link-local, "
-        "reserved: real but probably not evidence (the Markdown digest omits benign and "
-        "source-site ones).",
+        "reserved, onion: real but probably not evidence, or worth knowing (the Markdown digest "
+        "omits benign and source-site ones).",
+    )
+
+
+class FoundIocRead(IocRead):
+    """An indicator just found in a text (POST /iocs, a fresh POST /summarize)."""
+
+    flag_reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why a flag was set, for the flags that say: `benign` names its list "
+        "(`secdigest list`, `SECDIGEST_IOC_BENIGN`, `MISP warning list: <name>`). Empty for "
+        "an article summarized earlier and read back from the store.",
     )
 
 
@@ -111,7 +126,7 @@ class ArticleRead(BaseModel):
     author: str | None
     site_name: str | None
     summary: list[str] = Field(description="Summary bullets.")
-    iocs: list[IocRead]
+    iocs: list[FoundIocRead]
     recommendations: list[str] = Field(description="Recommendations stated in the article.")
     other: list[str] = Field(description="Attribution, actors, victims.")
     model_recommendations: list[str] = Field(description="The model's own recommendations.")
@@ -162,7 +177,7 @@ def article_read(result: ArticleResult) -> ArticleRead:
         author=article.author,
         site_name=article.site_name,
         summary=list(summary.bullets),
-        iocs=[IocRead.model_validate(ioc) for ioc in article.iocs],
+        iocs=[FoundIocRead.model_validate(ioc) for ioc in article.iocs],
         recommendations=list(summary.recommendations),
         other=list(summary.other),
         model_recommendations=list(summary.model_recommendations),

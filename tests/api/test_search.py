@@ -209,7 +209,7 @@ async def test_a_from_after_to_and_unknown_filters_are_422s(client: httpx.AsyncC
         {"q": "Ivanti", "from": "2024-12-05", "to": "2024-12-01"},
         {"q": "Ivanti", "from": "2024-13-01"},
         {"q": "Ivanti", "section": "gossip"},
-        {"q": "Ivanti", "type": "bitcoin"},
+        {"q": "Ivanti", "type": "dogecoin"},
         {"q": "Ivanti", "limit": 0},
         {"q": "Ivanti", "limit": 101},
     ):

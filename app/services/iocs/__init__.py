@@ -3,7 +3,8 @@
 Public surface:
 - `find_iocs(text, source_url=, benign=)`, `Ioc`, `IocType`, `NETWORK_TYPES` (`finder`)
 - `refang(text)`, `defang(value, type)`, `defang_text(text)` (`finder`)
-- `BenignList`, `flags_for`, `source_domain_of` and the flag names (`flags`)
+- `BenignList`, `flags_for`, `flags_with_reasons`, `benign_reason`, `source_domain_of` and
+  the flag names (`flags`)
 
 Private: `_refang` (defanged spellings mapped back, offsets kept), `_scan` (the regular
 expressions and their checks), `_rules` (domain, address and hash validity).
@@ -31,7 +32,13 @@ if TYPE_CHECKING:
         find_iocs,
         refang,
     )
-    from app.services.iocs.flags import BenignList, flags_for, source_domain_of
+    from app.services.iocs.flags import (
+        BenignList,
+        benign_reason,
+        flags_for,
+        flags_with_reasons,
+        source_domain_of,
+    )
 
 _HOMES = {
     "NETWORK_TYPES": "finder",
@@ -43,6 +50,8 @@ _HOMES = {
     "refang": "finder",
     "BenignList": "flags",
     "flags_for": "flags",
+    "flags_with_reasons": "flags",
+    "benign_reason": "flags",
     "source_domain_of": "flags",
 }
 
@@ -51,10 +60,12 @@ __all__ = [
     "BenignList",
     "Ioc",
     "IocType",
+    "benign_reason",
     "defang",
     "defang_text",
     "find_iocs",
     "flags_for",
+    "flags_with_reasons",
     "refang",
     "source_domain_of",
 ]

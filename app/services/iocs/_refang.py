@@ -3,6 +3,12 @@
 The finder refangs the whole text once and runs plain regexes over the result; the map
 turns spans in the refanged text back into spans of the text as written, so that
 ``Ioc.start``/``Ioc.end``/``Ioc.raw`` and ``defang_text`` work on the caller's text.
+``open_escapes`` does the same for URL-encoded links (``%3A%2F%2Fevil.com``): the escapes
+that open a value are blanked (same length, offsets kept) for the name scan only.
+
+The spaced dot (``evil . com``) is a defang wherever a name stands before it and a TLD
+that is no English word after it (com, net, org, ru...), so ``user@example . com`` is one
+e-mail: the rule needs no indicator around it, and prose (``ended . Then``) is left alone.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ from bisect import bisect_right
 # ``hxxp``/``fxp``), plus the ``{.}``, ``[@]``, ``[at]`` and ``[://]`` forms of CTI reports.
 _INNER_RE = r"[ \t]*(?P<inner>\.|(?i:dot)|://|:|/|@|(?i:at))[ \t]*[\]\)\}]"
 _BRACKET_RES = tuple((opener, re.compile(re.escape(opener) + _INNER_RE)) for opener in "[({")
-# hxxp, hXXps, h**p, h[xx]p, h__p, fxp: found with str.find on the lowercased text (one
+# hxxp, hXXps, h**p, h[xx]p, h__p, fxp: found with bytes.find on the lowercased text (one
 # literal per spelling), then checked where they stand in the text as written.
-_SCHEME_NEEDLES = ("hxx", "h**p", "h[xx]p", "h__p", "fxp", "fxxp")
+_SCHEME_NEEDLES = (b"hxx", b"h**p", b"h[xx]p", b"h__p", b"fxp", b"fxxp")
 _SCHEME_RE = re.compile(
     r"(?:[hH](?:[xX]{2,3}|\*\*|\[[xX]{2}\]|__)|[fF][xX]{1,2})[pP](?=[sS]?(?:[\[\(]:|:))"
 )
@@ -93,7 +99,12 @@ def _replacements(text: str) -> list[tuple[int, int, str, bool]]:
     if "\\." in text:
         for m in _BSDOT_RE.finditer(text):
             start, end = m.span()
-            if start and text[start - 1] in _ALNUM and text[end : end + 1] in _ALNUM:
+            if (
+                start
+                and text[start - 1] in _ALNUM
+                and text[end : end + 1] in _ALNUM
+                and not _in_backslash_path(text, start)
+            ):
                 found.append((start, end, ".", False))
     if "\uff0e" in text:
         # "example．com": a full-width dot between ASCII labels is a Japanese way to defang
@@ -112,11 +123,21 @@ def _replacements(text: str) -> list[tuple[int, int, str, bool]]:
     return found
 
 
+def _in_backslash_path(text: str, at: int) -> bool:
+    """True when the `\\` at ``at`` separates path components (``C:\\Users\\x\\.ssh``,
+    ``%APPDATA%\\Java\\.NET35``): the name before it follows another backslash, while a
+    defanged name (``evil\\.com``, ``sub\\.evil\\.com``) does not."""
+    start = at
+    while start > 0 and (text[start - 1] in _ALNUM or text[start - 1] in "-_"):
+        start -= 1
+    return start > 0 and text[start - 1] == "\\"
+
+
 def _schemes(text: str) -> list[tuple[int, int, str, bool]]:
     """Defanged URL schemes (hxxp, h**p, fxp ...) as replacements."""
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a few characters lowercase to two: offsets would drift
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # ASCII bytes, one per character (so offsets hold), lowercased: the spellings are
+    # ASCII, and bytes.lower is many times faster than str.lower on non-ASCII text.
+    lowered = text.encode("ascii", "replace").lower()
     starts: set[int] = set()
     for needle in _SCHEME_NEEDLES:
         pos = lowered.find(needle)
@@ -162,3 +183,43 @@ def refang_map(text: str) -> Refanged:
     pieces.append(text[pos:])
     out.text = "".join(pieces)
     return out
+
+
+# Names right after URL-encoded separators (%2F, %3A%2F%2F, %3D ...) of an encoded link.
+_PCT_RE = re.compile(r"%(?:2[0CcFf6]|3[AaDdFf])")
+_PCT_RUN_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})++")
+_PCT_SCHEME = ("http", "https", "hxxp", "hxxps", "ftp")
+# what may stand before the escapes that open an encoded value: a blank, a quote, "=" ...
+_BEFORE_ESCAPES = frozenset(" \t\r\n\"'`=([{<>,;|")
+
+
+def open_escapes(searched: str) -> str:
+    """``searched`` with the URL-encoded separators that open a value blanked, so that the
+    name after them is found (``%2Fevil.com``, ``url=https%3A%2F%2Fevil.com``). They open
+    a value after a blank, a quote, ``=`` or a scheme; in ``evil.com/%2Fa.de`` or
+    ``50%2Fx.de`` they are part of a path or a word."""
+    blanks: list[tuple[int, int]] = []
+    end = 0
+    for m in _PCT_RE.finditer(searched):
+        before = m.start()
+        if before < end:
+            continue  # inside the run of escapes already looked at
+        word = before
+        while word and searched[word - 1] in _ALNUM:
+            word -= 1
+        if word < before and searched[word:before].lower() not in _PCT_SCHEME:
+            continue
+        if word and searched[word - 1] not in _BEFORE_ESCAPES:
+            continue
+        run = _PCT_RUN_RE.match(searched, before)
+        end = run.end() if run else m.end()
+        blanks.append((word, end))
+    if not blanks:
+        return searched
+    pieces: list[str] = []
+    pos = 0
+    for start, stop in blanks:
+        pieces += (searched[pos:start], " " * (stop - start))
+        pos = stop
+    pieces.append(searched[pos:])
+    return "".join(pieces)

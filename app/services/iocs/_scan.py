@@ -5,6 +5,11 @@ literal or a rare character class, so the regex engine skips prose at C speed. T
 are then merged: a URL owns its host (no separate domain/ip for it, see iocs.py), a
 domain label that happens to be 32 hex digits is not an md5, while hashes and CVE ids
 inside URLs and file or detection names still count.
+
+Issue 19 rules: a URL that follows a quote ends at the matching quote; an address with a
+``/prefix`` is a network (``ipv4_cidr``/``ipv6_cidr``) when the prefix makes one, else the
+address; separators before an e-mail (``-----foo@bar.com``) are not its local part;
+underscores are read as in ``_underscore_edges`` and ``underscores_ok``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import re
 from bisect import bisect_right
 from operator import attrgetter
 
-from app.services.iocs._refang import Refanged, refang_map
+from app.services.iocs._hit import Hit
+from app.services.iocs._kinds import hex_map, kind_hits
+from app.services.iocs._refang import Refanged, open_escapes, refang_map
 from app.services.iocs._rules import (
     after_version_word,
     has_public_suffix,
@@ -21,8 +28,18 @@ from app.services.iocs._rules import (
     ipv6_value,
     known_tld,
     looks_like_code_or_file,
+    network_value,
+    public_tlds,
+    split_authority,
+    split_port,
+    underscores_ok,
+    url_value,
     valid_hostname,
 )
+from app.services.iocs._wallets import wallet_hits
+
+# split_* and url_value live with the rules; finder.py reads the authority of a URL here.
+__all__ = ["ioc_values", "scan", "split_authority", "split_port", "url_value"]
 
 # ASCII only on purpose: Japanese text often runs straight on from a URL
 # ("https://example.com/xにアクセス。"), and 」 。 ： must never become part of a value.
@@ -31,6 +48,10 @@ _AUTH = r"A-Za-z0-9\-._~%!$&'*+,;=:@"
 _HYPHENS = "\\-_\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _LOCAL_CHARS = _ALNUM | frozenset("._%+-")
+# A separator line ("-----foo@bar.com") or list marker runs into a local part.
+_LOCAL_EDGE = "-._+"
+_QUOTES = "'\"`"
+_NOT_AFTER_PREFIX = frozenset("/_-")
 
 _URL_SEP_RE = re.compile("://")
 _SCHEME_RE = re.compile(r"(?i:https?|ftps?|sftp|wss?)(?=://)")
@@ -39,19 +60,22 @@ _CVE_RE = re.compile(
     rf"[cC][vV][eE][ {_HYPHENS}]?(?P<year>[12][0-9]{{3}})[ {_HYPHENS}](?P<seq>[0-9]{{4,7}})"
     r"(?![0-9])"
 )
-# whole hex runs only: a slice of a longer run, or 0x..., is not a hash
-# (no lookbehind in the pattern: a leading character class lets the engine skip fast;
-# the possessive run always starts at the first hex digit, the edges are checked after)
-_HEX_RE = re.compile(r"[0-9A-Fa-f]{32,}+")
 _V6_ANCHOR_RE = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _V6_RIGHT_RE = re.compile(r"[0-9A-Fa-f:.]*+")
 _V6_LEFT = frozenset("0123456789abcdefABCDEF:")
 # e-mail domains, domains and IPv4 share one pattern: their hosts have the same syntax.
 # A schemeless ":port" or "/path" is consumed so that names inside it are not reported.
+# Underscores are taken into the run (sub_domain.evil.net) and decided afterwards.
 _DOTTED_RE = re.compile(
-    r"(?<![A-Za-z0-9.\-_%+])[A-Za-z0-9\-]++(?:\.[A-Za-z0-9\-]++)++"
+    r"(?<![A-Za-z0-9.\-_%+])[A-Za-z0-9\-_]++(?:\.[A-Za-z0-9\-_]++)++"
     rf"(?P<rest>(?::[0-9]{{1,5}}+(?![0-9A-Za-z]))?(?:/[{_PATH}]*+)?)"
 )
+# Name characters of _DOTTED_RE as "a", the dot as ".", anything else as " ".
+_RUN_TABLE = bytes(
+    97 if chr(i) in _ALNUM or chr(i) in "-_" else 46 if chr(i) == "." else 32 for i in range(256)
+)
+# "http__evil.net": a URL whose "://" was mangled into underscores (file-name-safe forms)
+_MANGLED_RE = re.compile(r"(?i:h[tx]{2}ps?|ftps?)_{2,3}(?=[A-Za-z0-9])")
 _URL_TRAIL = ".,;:!?'\"*"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _CVE_SPELLINGS = ("CVE", "cve", "Cve")
@@ -60,19 +84,6 @@ _CITE_OPEN = frozenset("([（［「『,、，:：|")
 _CITE_CLOSE = frozenset(")]）］」』,、，|")
 _ATTACK_CONTEXT = re.compile(r"ATT&CK|ATT＆CK|(?i:mitre|technique|tactic)|テクニック|戦術|攻撃手法")
 _TECHNIQUE_RE = re.compile(r"T1[0-7][0-9]{2}(?:\.0[0-9]{2})?(?![0-9A-Za-z]|\.[0-9])")
-_HASH_KINDS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-
-
-class Hit:
-    """One candidate occurrence; a slotted class because typing.NamedTuple costs an import."""
-
-    __slots__ = ("end", "kind", "start", "value")
-
-    def __init__(self, kind: str, value: str, start: int, end: int) -> None:
-        self.kind = kind  # an IocType value
-        self.value = value  # normalized; "" for a URL that defang_text must defang but is no IOC
-        self.start = start  # span in the refanged text
-        self.end = end
 
 
 def ioc_values(text: str) -> list[tuple[str, str]]:
@@ -92,22 +103,24 @@ def scan(rf: Refanged) -> list[Hit]:
     """Every indicator occurrence in ``rf.text``, sorted by position."""
     r = rf.text
     urls = _urls(r) if "://" in r else []
-    u_starts = [h.start for h in urls]
-    v6 = (
-        [h for h in _ipv6(r) if not _inside(urls, u_starts, h.start, h.end)]
-        if "::" in r or (r.count(":") > 2)
-        else []
-    )
+    v6 = _outside(_ipv6(r), urls) if "::" in r or (r.count(":") > 2) else []
     # A URL owns the names in it: blank the URLs (same length, offsets kept) before the
     # names are looked for, instead of testing every name against every URL.
     names = _dotted(rf, _blank(r, urls + v6) if urls or v6 else r)
+    # Typed values that a plain hash or name scan would misread: a labelled JA3 is no md5,
+    # a wallet or a registry path is no domain. Each finder skips the spans of `urls`.
+    # md5, sha1, sha256 and sha512 come from the same walk over the runs of hex digits.
+    hashes: list[Hit] = []
+    typed = kind_hits(r, urls, hex_map(r), hashes) + wallet_hits(r, urls)
     # a 32-hex label of a domain is part of the name, not an md5
     long_labels = [h for h in names if h.kind == "domain" and len(h.value) > 32]
-    hashes = _hashes(r)
     if long_labels:
-        starts = [h.start for h in long_labels]
-        hashes = [h for h in hashes if not _inside(long_labels, starts, h.start, h.end)]
-    hits = urls + v6 + names + hashes + _cves(r) + _techniques(r)
+        hashes = _outside(hashes, long_labels)
+    if typed:
+        typed.sort(key=_START)
+        hashes = _outside(hashes, typed)
+        names = _outside(names, typed)
+    hits = urls + v6 + names + hashes + typed + _cves(r) + _techniques(r)
     hits.sort(key=_START)
     return hits
 
@@ -129,12 +142,20 @@ def _blank(r: str, spans: list[Hit]) -> str:
     return "".join(pieces)
 
 
-def _inside(spans: list[Hit], starts: list[int], start: int, end: int) -> bool:
-    """True if [start, end) overlaps one of ``spans`` (sorted, non-overlapping)."""
-    i = bisect_right(starts, start) - 1
-    if i >= 0 and spans[i].end > start:
-        return True
-    return i + 1 < len(spans) and spans[i + 1].start < end
+def _outside(hits: list[Hit], spans: list[Hit]) -> list[Hit]:
+    """The hits that overlap neither the one of ``spans`` (sorted by start, not overlapping)
+    that starts last at or before them nor the next one."""
+    if not hits or not spans:
+        return hits
+    starts = [h.start for h in spans]
+    n = len(spans)
+    out: list[Hit] = []
+    for hit in hits:
+        i = bisect_right(starts, hit.start) - 1
+        if (i >= 0 and spans[i].end > hit.start) or (i + 1 < n and spans[i + 1].start < hit.end):
+            continue
+        out.append(hit)
+    return out
 
 
 def _urls(r: str) -> list[Hit]:
@@ -151,53 +172,28 @@ def _urls(r: str) -> list[Hit]:
         body = _URL_BODY_RE.match(r, sep + 3)
         if body is None:
             continue
-        start, end = sm.start(), _trim_url_end(r, sm.start(), body.end())
+        start, end = sm.start(), body.end()
+        if "'" in r[sep:end]:
+            end = _quote_end(r, start, end)
+        end = _trim_url_end(r, start, end)
         out.append(Hit("url", url_value(r[start:end]), start, end))
         last = end
     return out
 
 
-def url_value(url: str) -> str:
-    """Normalized URL (scheme and host lowercased), or "" if its host is not public."""
-    scheme, _, rest = url.partition("://")
-    authority, tail = split_authority(rest)
-    userinfo, at, hostport = authority.rpartition("@")
-    host, port = split_port(hostport)
-    if port is None or not host:
-        return ""
-    lower = host.lower()
-    if lower.startswith("["):
-        ok = ipv6_value(lower[1:-1]) is not None
-    elif lower.rpartition(".")[2].isdigit():
-        ok = ipv4_ok(lower.split("."))
-    else:
-        ok = valid_hostname(lower) and has_public_suffix(lower)
-    return f"{scheme.lower()}://{userinfo}{at}{lower}{port}{tail}" if ok else ""
-
-
-def split_authority(rest: str) -> tuple[str, str]:
-    """("user@host:port", "/path?query#frag") from the part of a URL after "://"."""
-    cut = len(rest)
-    for sep in "/?#":
-        i = rest.find(sep, 0, cut)
-        if i != -1:
-            cut = i
-    return rest[:cut], rest[cut:]
-
-
-def split_port(hostport: str) -> tuple[str, str | None]:
-    """(host, ":port" or "") from an authority without userinfo; port None if malformed."""
-    if hostport.startswith("["):
-        close = hostport.find("]")
-        if close == -1:
-            return "", None
-        host, rest = hostport[: close + 1], hostport[close + 1 :]
-    else:
-        host, colon, port = hostport.partition(":")
-        rest = colon + port
-    if rest and not (rest[0] == ":" and rest[1:].isdigit() and len(rest) <= 6):
-        return host, None
-    return host, rest
+def _quote_end(r: str, start: int, end: int) -> int:
+    """Where a URL that contains a quote ends: at the quote that closes the one before it
+    (``DownloadString('https://x/a.ps1');g``), or at a quote that a bracket or a statement
+    end follows (``fetch(https://x/a');``). Other quotes are part of the path."""
+    if start and r[start - 1] in _QUOTES:
+        close = r.find(r[start - 1], start, end)
+        return end if close == -1 else close
+    pos = r.find("'", start, end)
+    while pos != -1:
+        if r[pos + 1 : pos + 2] in (")", "]", "}", ";", ",", "+"):
+            return pos
+        pos = r.find("'", pos + 1, end)
+    return end
 
 
 def _trim_url_end(r: str, start: int, end: int) -> int:
@@ -216,21 +212,47 @@ def _dotted(rf: Refanged, searched: str) -> list[Hit]:
     with the spans already taken blanked out)."""
     r = rf.text
     out: list[Hit] = []
-    for m in _DOTTED_RE.finditer(searched):
-        hs, he = m.start(), m.start("rest")
-        if r[he : he + 1] == "@":
+    if "%" in searched:
+        searched = open_escapes(searched)
+    # A name starts a run of name characters and dots with a dot followed by a name
+    # character in it: such dots are found in a map of the text (bytes.find, at C speed),
+    # the regex is tried at the start of their run only. The same matches as a finditer
+    # over the text, which would try the regex at every word of the prose.
+    runs = searched.encode("ascii", "replace").translate(_RUN_TABLE)
+    tlds = public_tlds()
+    match = _DOTTED_RE.match
+    last = 0
+    pos = runs.find(b".a")
+    while pos != -1:
+        hs = runs.rfind(b" ", 0, pos) + 1
+        m = match(searched, hs) if hs >= last else None
+        if m is None:  # no name in this run (or it began inside the last match)
+            pos = runs.find(b" ", pos)
+            pos = runs.find(b".a", pos) if pos != -1 else -1
+            continue
+        last = m.end()
+        pos = runs.find(b".a", last)
+        start = hs
+        end = he = m.start("rest")
+        host = r[hs:he]
+        if "_" in host:
+            hs, he = _underscore_edges(r, hs, he)
+            host = r[hs:he]
+        tld = host[host.rfind(".") + 1 :]
+        digits = tld.isdigit()
+        if not digits:
+            tld = tld.lower()
+            if tld not in tlds and not (tld.startswith("xn--") and known_tld(tld)):
+                continue  # svchost.exe, Glupteba.AY: the cheapest and most common rejection
+        if r[end : end + 1] == "@":
             continue  # the local part of an e-mail address; its domain comes next
         # "secure-lоgin.online" with a Cyrillic о: the ASCII tail of a homograph is no name
         # of its own. Kana and kanji (below U+2E80 is not CJK) do not count: Japanese
         # prose runs straight into names (「攻撃者はevil.comに」).
-        if hs and "\x7f" < r[hs - 1] < "\u2e80" and r[hs - 1].isalpha():
+        if start and "\x7f" < r[start - 1] < "\u2e80" and r[start - 1].isalpha():
             continue
-        host = r[hs:he]
-        tld = host[host.rfind(".") + 1 :]
-        if tld.isdigit():
+        if digits:
             hit = _ipv4(rf, hs, he, host)
-        elif not known_tld(tld.lower()):
-            continue  # svchost.exe, Glupteba.AY: the cheapest and most common rejection
         elif hs and r[hs - 1] == "@":
             hit = _email(r, hs, he, host)
         else:
@@ -240,16 +262,41 @@ def _dotted(rf: Refanged, searched: str) -> list[Hit]:
     return out
 
 
+def _underscore_edges(r: str, hs: int, he: int) -> tuple[int, int]:
+    """The name inside a run with underscores at its edges.
+
+    ``http__evil.net``: a scheme whose "://" was mangled into underscores; the name is
+    what follows it (reported as a domain: the rest of the URL is a guess). A trailing
+    ``_`` or a leading one before the registrable label is Markdown emphasis
+    (``_evil.com_``); a leading one before a subdomain label is a service name
+    (``_dmarc.example.com``) and stays.
+    """
+    m = _MANGLED_RE.match(r, hs)
+    if m and "." in r[m.end() : he]:
+        hs = m.end()
+    while he > hs and r[he - 1] == "_":
+        he -= 1
+    if r[hs] == "_" and not underscores_ok(r[hs:he].lower()):
+        bare = hs
+        while bare < he and r[bare] == "_":
+            bare += 1
+        if underscores_ok(r[bare:he].lower()):
+            hs = bare
+    return hs, he
+
+
 def _email(r: str, hs: int, he: int, host: str) -> Hit | None:
     at = hs - 1
     start = at
     while start > 0 and r[start - 1] in _LOCAL_CHARS:
         start -= 1
+    while start < at and r[start] in _LOCAL_EDGE:
+        start += 1  # "-----foo@bar.com", "...foo@bar.com": separators, not the address
     local = r[start:at]
-    if not local or local[0] == "." or local[-1] == "." or ".." in local:
+    if not local or local[-1] == "." or ".." in local:
         return None
     lower = host.lower()
-    if not (valid_hostname(lower) and has_public_suffix(lower)):
+    if not (valid_hostname(lower) and has_public_suffix(lower) and underscores_ok(lower)):
         return None
     return Hit("email", f"{local.lower()}@{lower}", start, he)
 
@@ -260,12 +307,29 @@ def _ipv4(rf: Refanged, hs: int, he: int, host: str) -> Hit | None:
         return None
     if not rf.touched(hs, he) and after_version_word(rf.text[max(0, hs - 24) : hs]):
         return None
+    if rf.text[he : he + 1] == "/":
+        return _network(rf.text, Hit("ipv4", host, hs, he), 4)
     return Hit("ipv4", host, hs, he)
+
+
+def _network(r: str, hit: Hit, version: int) -> Hit:
+    """An address followed by ``/prefix``: the network (``ipv4_cidr``) if the suffix is a
+    whole prefix of a network, else the address as found (see ``network_value``)."""
+    end = hit.end + 1
+    while "0" <= r[end : end + 1] <= "9" and end - hit.end <= 4:
+        end += 1
+    after, then = r[end : end + 1], r[end + 1 : end + 2]
+    if after in _ALNUM or after in _NOT_AFTER_PREFIX or (after in ".:" and then in _ALNUM):
+        return hit  # 1.2.3.0/24/x, 1.2.3.0/24.5: a path or a number, not a prefix
+    net = network_value(hit.value, r[hit.end + 1 : end], version)
+    return hit if net is None else Hit(f"{hit.kind}_cidr", net, hit.start, end)
 
 
 def _domain(rf: Refanged, hs: int, he: int, host: str) -> Hit | None:
     lower = host.lower()
     if not (valid_hostname(lower) and has_public_suffix(lower)):
+        return None
+    if "_" in lower and not underscores_ok(lower):
         return None
     # Somebody defanged it on purpose: a domain even if it looks like a file or code.
     r = rf.text
@@ -294,19 +358,10 @@ def _ipv6(r: str) -> list[Hit]:
         if (start and r[start - 1] in _ALNUM) or r[end : end + 1] in _ALNUM:
             continue
         value = ipv6_value(r[start:end])
-        if value is not None:
-            out.append(Hit("ipv6", value, start, end))
-    return out
-
-
-def _hashes(r: str) -> list[Hit]:
-    out: list[Hit] = []
-    for m in _HEX_RE.finditer(r):
-        start, end = m.span()
-        kind = _HASH_KINDS.get(end - start)
-        if kind is None or (start and r[start - 1] in _ALNUM) or r[end : end + 1] in _ALNUM:
+        if value is None:
             continue
-        out.append(Hit(kind, m.group().lower(), start, end))
+        hit = Hit("ipv6", value, start, end)
+        out.append(_network(r, hit, 6) if r[end : end + 1] == "/" else hit)
     return out
 
 

@@ -18,12 +18,12 @@ inside URLs or file names (``/dl/<md5>.exe``, ``Exploit.CVE-2017-11882.H``) are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.services.iocs._refang import refang_map
 from app.services.iocs._scan import scan, split_authority, split_port
-from app.services.iocs.flags import BenignList, flags_for, source_domain_of
+from app.services.iocs.flags import BenignList, flags_with_reasons, source_domain_of
 
 
 class IocType(StrEnum):
@@ -38,6 +38,23 @@ class IocType(StrEnum):
     SHA512 = "sha512"
     CVE = "cve"
     ATTACK_TECHNIQUE = "attack_technique"
+    # issue 19: networks, wallets, host artefacts, fuzzy hashes and TLS fingerprints, weaknesses
+    IPV4_CIDR = "ipv4_cidr"
+    IPV6_CIDR = "ipv6_cidr"
+    ASN = "asn"
+    BITCOIN = "bitcoin"
+    ETHEREUM = "ethereum"
+    MONERO = "monero"
+    FILE_PATH = "file_path"
+    REGISTRY_KEY = "registry_key"
+    SSDEEP = "ssdeep"
+    TLSH = "tlsh"
+    IMPHASH = "imphash"
+    JA3 = "ja3"
+    JA3S = "ja3s"
+    JA4 = "ja4"
+    JARM = "jarm"
+    CWE = "cwe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +68,22 @@ class Ioc:
     end: int
     # benign, source-site, documentation, private, loopback, link-local, reserved
     flags: tuple[str, ...] = ()
+    # {flag: why} for the flags that say why: `benign` names its list (a MISP warning list...).
+    flag_reasons: dict[str, str] = field(default_factory=dict, compare=False)
 
 
-NETWORK_TYPES = frozenset({IocType.IPV4, IocType.IPV6, IocType.DOMAIN, IocType.URL, IocType.EMAIL})
+# What a click, a paste into a browser or a resolver could reach: defanged in Markdown.
+NETWORK_TYPES = frozenset(
+    {
+        IocType.IPV4,
+        IocType.IPV6,
+        IocType.IPV4_CIDR,
+        IocType.IPV6_CIDR,
+        IocType.DOMAIN,
+        IocType.URL,
+        IocType.EMAIL,
+    }
+)
 _NETWORK_KINDS = frozenset(t.value for t in NETWORK_TYPES)
 _TYPES = {t.value: t for t in IocType}
 _SCHEME_DEFANG = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps"}
@@ -89,6 +119,9 @@ def find_iocs(
         type_ = _TYPES[hit.kind]
         start, end = rf.orig_start(hit.start), rf.orig_end(hit.end)
         raw = text[start:end]
+        flags, reasons = flags_with_reasons(
+            hit.kind, hit.value, benign=benign_list, source_domain=source_domain
+        )
         seen[(hit.kind, hit.value)] = Ioc(
             type=type_,
             value=hit.value,
@@ -97,7 +130,8 @@ def find_iocs(
             was_defanged=raw != rf.text[hit.start : hit.end],
             start=start,
             end=end,
-            flags=flags_for(hit.kind, hit.value, benign=benign_list, source_domain=source_domain),
+            flags=flags,
+            flag_reasons=reasons,
         )
     return list(seen.values())
 
@@ -161,8 +195,11 @@ def _defang_raw(raw: str, type_: IocType) -> str:
     if type_ is IocType.EMAIL:
         local, at, domain = raw.rpartition("@")
         return f"{local}{at}{_defang_host(domain)}"
-    if type_ is IocType.IPV6:
+    if type_ in (IocType.IPV6, IocType.IPV6_CIDR):
         return raw.replace(":", "[:]")
+    if type_ is IocType.IPV4_CIDR:
+        address, slash, prefix = raw.partition("/")
+        return f"{_defang_host(address)}{slash}{prefix}"
     if type_ in (IocType.DOMAIN, IocType.IPV4):
         return _defang_host(raw)
     return raw

@@ -22,7 +22,8 @@ from app.services.iocs import defang_text
 from app.services.markdown.escape import escape_text, guard_line_start
 
 # Bumped whenever escape_text, defang_text or the guards change what a line becomes.
-DISPLAY_VERSION = 2
+# 3: issue 19's IOC rules (CIDR networks, upper-case and underscore names) defang more.
+DISPLAY_VERSION = 3
 TEXT_LISTS = ("summary", "recommendations", "other", "model_recommendations")
 
 

@@ -135,8 +135,9 @@ def test_schemeless_host_with_path_or_port_is_reported_as_its_host() -> None:
 
 
 def test_finds_domains_validated_against_the_public_suffix_list() -> None:
-    text = "evil.co.uk, bad.example.onion, x.local, foo.invalidtld, co.uk"
-    assert values(text, IocType.DOMAIN) == ["evil.co.uk", "bad.example.onion"]
+    # issue 19: under .onion only real service ids count (bad.example.onion is none)
+    text = "evil.co.uk, bad.example.onion, x.local, foo.invalidtld, co.uk, g5wcesdfjzne7255.onion"
+    assert values(text, IocType.DOMAIN) == ["evil.co.uk", "g5wcesdfjzne7255.onion"]
 
 
 def test_domain_is_lowercased_and_keeps_its_raw_form() -> None:
@@ -212,7 +213,8 @@ def test_defanged_ip_after_a_version_word_is_still_an_ip() -> None:
         ("mapped ::ffff:1.2.3.4 too", ["::ffff:1.2.3.4"]),
         ("at 12:30:45 today", []),
         ("MAC 00:1a:2b:3c:4d:5e", []),
-        ("std::vector and a::b and ::1", []),
+        ("std::vector and a::b", []),
+        ("::1 is kept like 127.0.0.1 (flagged loopback, issue 19)", ["::1"]),
     ],
 )
 def test_finds_ipv6_but_not_times_macs_or_scopes(text: str, expected: list[str]) -> None:
@@ -252,13 +254,16 @@ def test_finds_each_hash_length_as_its_type() -> None:
     [
         f"{SHA1}a",  # 41 hex digits
         f"{SHA256}{SHA1}",  # a slice of a longer run
-        f"wallet 0x{SHA1}",  # an Ethereum address
         f"g{MD5}",
         f"{MD5}z",
     ],
 )
 def test_hashes_are_whole_hex_runs_only(text: str) -> None:
     assert find_iocs(text) == []
+
+
+def test_a_0x_run_of_40_hex_digits_is_an_ethereum_address_not_a_sha1() -> None:
+    assert pairs(f"wallet 0x{SHA1}") == [("ethereum", f"0x{SHA1}")]
 
 
 def test_hash_inside_url_path_or_file_name_counts() -> None:
