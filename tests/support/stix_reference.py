@@ -20,7 +20,10 @@ from urllib.parse import unquote, urlsplit
 import stix2
 from stix2 import v21
 from stix2.patterns import (
+    AndBooleanExpression,
     EqualityComparisonExpression,
+    IntegerConstant,
+    IsSubsetComparisonExpression,
     ObjectPath,
     ObservationExpression,
     StringConstant,
@@ -53,7 +56,24 @@ OBJECT_PATHS = {
     "sha1": ("file", ["hashes", "SHA-1"]),
     "sha256": ("file", ["hashes", "SHA-256"]),
     "sha512": ("file", ["hashes", "SHA-512"]),
+    "ssdeep": ("file", ["hashes", "SSDEEP"]),
+    "tlsh": ("file", ["hashes", "TLSH"]),
+    "imphash": ("file", ["extensions", "windows-pebinary-ext", "imphash"]),
+    # OpenCTI's custom observable: STIX 2.1 has no wallet object.
+    "bitcoin": ("cryptocurrency-wallet", ["value"]),
+    "ethereum": ("cryptocurrency-wallet", ["value"]),
+    "monero": ("cryptocurrency-wallet", ["value"]),
 }
+NETWORKS = {"ipv4_cidr": ("ipv4-addr", ["value"]), "ipv6_cidr": ("ipv6-addr", ["value"])}
+# STIX 2.1, windows-registry-key: "the hive portion of the key MUST be fully expanded".
+HIVES = {
+    "HKLM": "HKEY_LOCAL_MACHINE",
+    "HKCU": "HKEY_CURRENT_USER",
+    "HKCR": "HKEY_CLASSES_ROOT",
+    "HKU": "HKEY_USERS",
+    "HKCC": "HKEY_CURRENT_CONFIG",
+}
+PATTERNED = {*OBJECT_PATHS, *NETWORKS, "asn", "registry_key", "file_path"}
 
 
 def reference_id(stix_type: str, **name: str) -> str:
@@ -86,7 +106,7 @@ def reference_marking(level: str) -> v21.MarkingDefinition:
 
 def _key(ioc_type: str, value: str) -> tuple[str, str, str] | None:
     """(STIX type, name field, name) of an IOC's object."""
-    if ioc_type in OBJECT_PATHS:
+    if ioc_type in PATTERNED:
         return "indicator", "pattern", _pattern(ioc_type, value)
     if ioc_type == "cve":
         return "vulnerability", "cve", value.strip().upper()
@@ -96,9 +116,45 @@ def _key(ioc_type: str, value: str) -> tuple[str, str, str] | None:
 
 
 def _pattern(ioc_type: str, value: str) -> str:
-    object_type, path = OBJECT_PATHS[ioc_type]
-    comparison = EqualityComparisonExpression(ObjectPath(object_type, path), StringConstant(value))
+    comparison: Any
+    if ioc_type in NETWORKS:
+        object_type, path = NETWORKS[ioc_type]
+        comparison = IsSubsetComparisonExpression(
+            ObjectPath(object_type, path), StringConstant(value)
+        )
+    elif ioc_type == "asn":
+        comparison = EqualityComparisonExpression(
+            ObjectPath("autonomous-system", ["number"]), IntegerConstant(int(value[2:]))
+        )
+    elif ioc_type == "registry_key":
+        hive, _, rest = value.partition("\\")
+        key = HIVES.get(hive.rstrip(":").upper(), hive.rstrip(":")) + "\\" + rest
+        comparison = EqualityComparisonExpression(
+            ObjectPath("windows-registry-key", ["key"]), StringConstant(key)
+        )
+    elif ioc_type == "file_path":
+        comparison = _file_comparison(value)
+    else:
+        object_type, path = OBJECT_PATHS[ioc_type]
+        comparison = EqualityComparisonExpression(
+            ObjectPath(object_type, path), StringConstant(value)
+        )
     return str(ObservationExpression(comparison))
+
+
+def _file_comparison(path: str) -> Any:
+    """A file by name and parent directory; a path ending in a separator is a directory."""
+    separator = "\\" if "\\" in path else "/"
+    parent, _, name = path.rpartition(separator)
+    if not name:
+        return EqualityComparisonExpression(ObjectPath("directory", ["path"]), StringConstant(path))
+    by_name = EqualityComparisonExpression(ObjectPath("file", ["name"]), StringConstant(name))
+    if not parent:
+        return by_name
+    in_parent = EqualityComparisonExpression(
+        ObjectPath("file", ["parent_directory_ref", "path"]), StringConstant(parent)
+    )
+    return AndBooleanExpression([by_name, in_parent])
 
 
 def reference_objects(
@@ -178,7 +234,7 @@ def _cited(object_id: str, known: _Seen, identity: v21.Identity, marking: Any) -
     }
     if known.flags:
         common["labels"] = sorted(known.flags)
-    if known.kind in OBJECT_PATHS:
+    if known.kind in PATTERNED:
         return v21.Indicator(
             name=known.value,
             pattern=_pattern(known.kind, known.value),

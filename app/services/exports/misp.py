@@ -69,9 +69,31 @@ ATTRIBUTE_TYPES: dict[str, tuple[str, str]] = {
     "sha256": ("sha256", "Payload delivery"),
     "sha512": ("sha512", "Payload delivery"),
     "cve": ("vulnerability", "External analysis"),
+    # MISP's ip-dst takes a network in CIDR notation.
+    "ipv4_cidr": ("ip-dst", "Network activity"),
+    "ipv6_cidr": ("ip-dst", "Network activity"),
+    "asn": ("AS", "Network activity"),
+    "bitcoin": ("btc", "Financial fraud"),
+    "monero": ("xmr", "Financial fraud"),
+    # MISP has no Ethereum type: a text attribute, named in its comment.
+    "ethereum": ("text", "Financial fraud"),
+    # MISP's filename holds a path as well (there is no path type).
+    "file_path": ("filename", "Payload delivery"),
+    "registry_key": ("regkey", "Persistence mechanism"),
+    "ssdeep": ("ssdeep", "Payload delivery"),
+    "tlsh": ("tlsh", "Payload delivery"),
+    "imphash": ("imphash", "Payload delivery"),
+    "ja3": ("ja3-fingerprint-md5", "Network activity"),
+    "jarm": ("jarm-fingerprint", "Network activity"),
+    # No MISP type yet for a server's JA3S or for JA4: text attributes, named in the comment.
+    "ja3s": ("text", "Network activity"),
+    "ja4": ("text", "Network activity"),
+    "cwe": ("weakness", "External analysis"),
 }
-# A CVE id names a weakness, not traffic or a file: nothing for an IDS to match.
-_NOT_FOR_DETECTION = frozenset({"vulnerability"})
+# A CVE or CWE id names a weakness, an ASN a network's owner: nothing for an IDS to match.
+_NOT_FOR_DETECTION = frozenset({"vulnerability", "weakness", "AS"})
+# What a text attribute holds, in its comment (the type does not say).
+_TEXT_KINDS = {"ethereum": "Ethereum address", "ja3s": "JA3S fingerprint", "ja4": "JA4 fingerprint"}
 # The colours of MISP's tlp taxonomy (a MISP that has the taxonomy uses its own).
 TLP_COLOURS = {
     "clear": "#ffffff",
@@ -152,12 +174,14 @@ def build_event(entry: ExportEntry, options: ExportOptions) -> MISPEvent:
             continue
         kind, category = ATTRIBUTE_TYPES[ioc.type]
         flagged = bool(ioc.flags)
+        notes = [_TEXT_KINDS[ioc.type]] if ioc.type in _TEXT_KINDS else []
+        notes += [f"flagged: {', '.join(ioc.flags)}"] if flagged else []
         add(
             kind,
             category,
             ioc.value,
-            to_ids=not flagged and kind not in _NOT_FOR_DETECTION,
-            comment=f"flagged: {', '.join(ioc.flags)}" if flagged else "",
+            to_ids=not flagged and kind not in _NOT_FOR_DETECTION and kind != "text",
+            comment="; ".join(notes),
         )
     for url in (entry.url, *entry.sources):
         if url:

@@ -75,7 +75,26 @@ PATTERN_PATHS = {
     "sha1": "file:hashes.'SHA-1'",
     "sha256": "file:hashes.'SHA-256'",
     "sha512": "file:hashes.'SHA-512'",
+    # STIX's hash vocabulary has both fuzzy hashes; the import hash is a PE extension's.
+    "ssdeep": "file:hashes.SSDEEP",
+    "tlsh": "file:hashes.TLSH",
+    "imphash": "file:extensions.'windows-pebinary-ext'.imphash",
+    # No STIX object holds a wallet: OpenCTI's custom observable, the one TIPs read.
+    "bitcoin": "cryptocurrency-wallet:value",
+    "ethereum": "cryptocurrency-wallet:value",
+    "monero": "cryptocurrency-wallet:value",
 }
+# A network is a set of addresses: an observed address matches when it lies in it.
+SUBSET_PATHS = {"ipv4_cidr": "ipv4-addr:value", "ipv6_cidr": "ipv6-addr:value"}
+# STIX wants the hive spelled out (windows-registry-key: "HKEY_LOCAL_MACHINE", not "HKLM").
+REGISTRY_HIVES = {
+    "HKLM": "HKEY_LOCAL_MACHINE",
+    "HKCU": "HKEY_CURRENT_USER",
+    "HKCR": "HKEY_CLASSES_ROOT",
+    "HKU": "HKEY_USERS",
+    "HKCC": "HKEY_CURRENT_CONFIG",
+}
+# ja3, ja3s, ja4, jarm and cwe have no STIX object: the MISP export carries them.
 
 
 def tlp_marking(level: str) -> dict[str, Any]:
@@ -115,9 +134,38 @@ def escape_pattern_string(value: str) -> str:
 def indicator_pattern(kind: str, value: str) -> str | None:
     """`[ipv4-addr:value = '...']` for an IOC; None for a type that is no indicator."""
     path = PATTERN_PATHS.get(kind)
-    if path is None:
-        return None
-    return f"[{path} = '{escape_pattern_string(value)}']"
+    if path is not None:
+        return f"[{path} = '{escape_pattern_string(value)}']"
+    if kind in SUBSET_PATHS:
+        return f"[{SUBSET_PATHS[kind]} ISSUBSET '{escape_pattern_string(value)}']"
+    if kind == "asn":
+        number = value.upper().removeprefix("AS")
+        return f"[autonomous-system:number = {int(number)}]" if number.isdigit() else None
+    if kind == "registry_key":
+        return f"[windows-registry-key:key = '{escape_pattern_string(registry_key(value))}']"
+    if kind == "file_path":
+        return file_pattern(value)
+    return None
+
+
+def registry_key(value: str) -> str:
+    """A key as STIX wants it: `HKLM\\Run` and PowerShell's `HKLM:\\Run` with the hive in full."""
+    hive, separator, rest = value.partition("\\")
+    hive = hive.removesuffix(":")
+    return f"{REGISTRY_HIVES.get(hive.upper(), hive)}{separator}{rest}"
+
+
+def file_pattern(path: str) -> str:
+    """A file by its name in its directory (`C:\\Users\\x\\a.exe`, `/tmp/.x/kworker`); a path
+    that ends with its separator is a directory."""
+    cut = max(path.rfind("\\"), path.rfind("/"))
+    if cut == len(path) - 1:
+        return f"[directory:path = '{escape_pattern_string(path)}']"
+    name = escape_pattern_string(path[cut + 1 :])
+    if cut <= 0:
+        return f"[file:name = '{name}']"
+    parent = escape_pattern_string(path[:cut])
+    return f"[file:name = '{name}' AND file:parent_directory_ref.path = '{parent}']"
 
 
 def timestamp(moment: datetime) -> str:

@@ -65,6 +65,27 @@ def test_every_entry_is_one_event_that_pymisp_loads() -> None:
         ),
         ("sha512", "cc" * 64, "sha512", True),
         ("cve", "CVE-2024-3400", "vulnerability", False),
+        ("ipv4_cidr", "185.220.101.0/24", "ip-dst", True),
+        ("ipv6_cidr", "2a0e:97c0:3e0::/48", "ip-dst", True),
+        ("asn", "AS4134", "AS", False),
+        ("bitcoin", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "btc", True),
+        ("monero", "4" + "A" * 94, "xmr", True),
+        ("ethereum", "0x52908400098527886e0f7030069857d2e4169ee7", "text", False),
+        ("file_path", "C:\\Users\\Public\\svchost.exe", "filename", True),
+        ("registry_key", "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run", "regkey", True),
+        ("ssdeep", "3072:Zr3lQ5Xw0zYq:Zr3lQ5Xw0zYq", "ssdeep", True),
+        ("tlsh", "T1" + "A" * 70, "tlsh", True),
+        ("imphash", "f34d5f2d4577ed6d9ceec516c1f5a744", "imphash", True),
+        ("ja3", "72a589da586844d7f0818ce684948eea", "ja3-fingerprint-md5", True),
+        ("ja3s", "ec74a5c51106f0419184d0dd08fb05bc", "text", False),
+        ("ja4", "t13d1516h2_8daaf6152771_b186095e22b6", "text", False),
+        (
+            "jarm",
+            "2ad2ad0002ad2ad00042d42d00000069d641f34fe76acdc05c40262f8815e5",
+            "jarm-fingerprint",
+            True,
+        ),
+        ("cwe", "CWE-79", "weakness", False),
     ],
 )
 def test_indicators_become_attributes_of_the_right_misp_type(
@@ -75,6 +96,8 @@ def test_indicators_become_attributes_of_the_right_misp_type(
     attribute = _attributes(event)[value]
 
     assert (attribute.type, attribute.to_ids) == (misp_type, to_ids)
+    if misp_type == "text":  # the comment says what the text is
+        assert attribute.comment in ("Ethereum address", "JA3S fingerprint", "JA4 fingerprint")
 
 
 def test_uuids_are_derived_from_the_entry_and_the_same_in_every_render() -> None:

@@ -106,6 +106,67 @@ def test_a_200_entry_day_with_every_kind_of_indicator_is_valid() -> None:
     assert cited <= indicators
 
 
+# Issue 19's types: each to its STIX object, or to none (ja3, ja3s, ja4, jarm, cwe).
+NEW_TYPES = [
+    ("ipv4_cidr", "185.220.101.0/24", "[ipv4-addr:value ISSUBSET '185.220.101.0/24']"),
+    ("ipv6_cidr", "2a0e:97c0:3e0::/48", "[ipv6-addr:value ISSUBSET '2a0e:97c0:3e0::/48']"),
+    ("asn", "AS4134", "[autonomous-system:number = 4134]"),
+    (
+        "bitcoin",
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        "[cryptocurrency-wallet:value = 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq']",
+    ),
+    (
+        "ethereum",
+        "0x52908400098527886e0f7030069857d2e4169ee7",
+        "[cryptocurrency-wallet:value = '0x52908400098527886e0f7030069857d2e4169ee7']",
+    ),
+    (
+        "file_path",
+        "C:\\Users\\Public\\it's.exe",
+        "[file:name = 'it\\'s.exe' AND file:parent_directory_ref.path = 'C:\\\\Users\\\\Public']",
+    ),
+    ("file_path", "/tmp/.x/", "[directory:path = '/tmp/.x/']"),
+    (
+        "registry_key",
+        "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run",
+        "[windows-registry-key:key = "
+        "'HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run']",
+    ),
+    (
+        "ssdeep",
+        "3072:Zr3lQ5Xw0zYq:Zr3lQ5Xw0zYq",
+        "[file:hashes.SSDEEP = '3072:Zr3lQ5Xw0zYq:Zr3lQ5Xw0zYq']",
+    ),
+    ("tlsh", "T1" + "A" * 70, f"[file:hashes.TLSH = 'T1{'A' * 70}']"),
+    (
+        "imphash",
+        "f34d5f2d4577ed6d9ceec516c1f5a744",
+        "[file:extensions.'windows-pebinary-ext'.imphash = 'f34d5f2d4577ed6d9ceec516c1f5a744']",
+    ),
+    ("ja3", "72a589da586844d7f0818ce684948eea", None),
+    ("jarm", "2ad2ad0002ad2ad00042d42d00000069d641f34fe76acdc05c40262f8815e5", None),
+    ("cwe", "CWE-79", None),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "pattern"), NEW_TYPES)
+def test_the_new_indicator_types_have_their_stix_pattern(
+    kind: str, value: str, pattern: str | None
+) -> None:
+    assert indicator_pattern(kind, value) == pattern
+
+
+def test_a_day_with_every_new_type_is_valid_and_as_stix2_builds_it() -> None:
+    iocs = tuple(DocumentIoc(kind, value, value) for kind, value, _ in NEW_TYPES)
+    entry = replace(big_day_entries(20)[0], iocs=iocs)
+
+    bundle = assert_valid_and_as_stix2_builds_it([entry])
+
+    patterns = {made["pattern"] for made in by_type(bundle, "indicator")}
+    assert patterns == {pattern for _, _, pattern in NEW_TYPES if pattern is not None}
+
+
 def test_hostile_values_are_escaped_valid_and_read_back_unchanged() -> None:
     entries = hostile_entries()
     for options in (OPTIONS, FLAGGED):
