@@ -36,10 +36,13 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export bench-memory ## every benchmark against its peers (BENCH_DIR=../shared/bench)
+bench: bench-iocs bench-warninglists bench-extract bench-summarize bench-feeds bench-read bench-export bench-memory ## every benchmark against its peers (BENCH_DIR=../shared/bench)
 
-bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy
+bench-iocs: $(BENCH_STAMP) ## IOC extraction: ours vs iocextract, ioc-finder, iocsearcher, msticpy (ESET, bench/ioc_hard, new types on bench/ioc_types)
 	$(BIN)/python bench/iocs.py --shared $(BENCH_DIR)
+
+bench-warninglists: install ## which truth IOCs (ESET, hard cases) a benign list would flag: ours, the chosen MISP warning lists, every list
+	$(BIN)/python bench/warninglists.py --shared $(BENCH_DIR)
 
 bench-extract: $(BENCH_STAMP) ## article extraction: ours vs trafilatura and readability-lxml
 	$(BIN)/python bench/extract.py --shared $(BENCH_DIR)
