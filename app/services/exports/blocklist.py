@@ -36,6 +36,27 @@ from app.services.reports import today
 from app.services.reports.reads import RELEASE, Rendered, ReportReads, Representation
 
 BLOCKLIST_TYPES = ("ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256", "sha512")
+# The IP lists hold the networks of their version too (PAN-OS and FortiGate read CIDR lines).
+_NETWORK_OF = {"ipv4_cidr": "ipv4", "ipv6_cidr": "ipv6"}
+# No line of a list blocks more than a /8 (a /16 in IPv6), nor any non-public space.
+_WIDEST = {4: 8, 6: 16}
+_SPECIAL = {
+    4: [
+        ipaddress.ip_network(n)
+        for n in (
+            "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+            "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+            "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
+        )
+    ],
+    6: [
+        ipaddress.ip_network(n)
+        for n in (
+            "::/8", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20",
+            "fc00::/7", "fe80::/10", "ff00::/8",
+        )
+    ],
+}  # fmt: skip
 # A month by default: long enough for the campaigns of a digest, short enough that a
 # firewall does not keep blocking infrastructure that has since changed hands.
 DEFAULT_DAYS = 30
@@ -65,6 +86,22 @@ def _address(value: str, version: int) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
         return None  # fe80::1%eth0 names a link of the machine that wrote it
     return str(address)  # canonical: 2001:db8::1, never 2001:0db8:0:0::1
+
+
+def _network(value: str, version: int) -> str | None:
+    """A public network in CIDR notation (`185.220.101.0/24`), or None: a firewall's IP list
+    takes networks beside addresses, never one that covers private or reserved space."""
+    try:
+        network = ipaddress.ip_network(value)  # strict: host bits set is no network
+    except ValueError:
+        return None
+    if network.version != version or network.prefixlen < _WIDEST[version]:
+        return None
+    # `is_global` of a network only looks at its own range: 100.0.0.0/8 is "global" and
+    # still holds the shared 100.64.0.0/10.
+    if any(network.overlaps(special) for special in _SPECIAL[version]):
+        return None
+    return network.with_prefixlen
 
 
 def _domain(value: str) -> str | None:
@@ -117,6 +154,8 @@ def edl_value(ioc_type: str, value: str) -> str | None:
         return _address(value, 4)
     if ioc_type == "ipv6":
         return _address(value, 6)
+    if ioc_type in _NETWORK_OF:
+        return _network(value, 4 if ioc_type == "ipv4_cidr" else 6)
     if ioc_type == "domain":
         return _domain(value)
     if ioc_type == "url":
@@ -130,7 +169,8 @@ def edl_value(ioc_type: str, value: str) -> str | None:
 
 def _order(ioc_type: str, line: str) -> Any:
     if ioc_type in ("ipv4", "ipv6"):
-        return ipaddress.ip_address(line).packed
+        network = ipaddress.ip_network(line)  # an address is its own /32 or /128
+        return network.network_address.packed, network.prefixlen
     return line
 
 
@@ -142,8 +182,8 @@ def blocklist_text(found: Iterable[ExportEntry], *, ioc_type: str) -> bytes:
         line
         for entry in found
         for ioc in entry.exported_iocs(include_flagged=False)
-        if ioc.type == ioc_type
-        for line in (edl_value(ioc_type, ioc.value),)
+        if ioc.type == ioc_type or _NETWORK_OF.get(ioc.type) == ioc_type
+        for line in (edl_value(ioc.type, ioc.value),)
         if line is not None
     }
     ordered = sorted(lines, key=lambda line: _order(ioc_type, line))

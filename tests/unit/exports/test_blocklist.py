@@ -100,6 +100,25 @@ def test_the_list_is_unflagged_deduplicated_and_sorted_one_value_per_line() -> N
     assert body == b"5.6.7.8\n45.137.21.9\n103.1.2.3\n"  # numeric order, not text order
 
 
+def test_the_ip_lists_hold_the_public_networks_of_their_version_in_order() -> None:
+    entry = make_entry(
+        ioc("ipv4", "45.137.21.9"),
+        ioc("ipv4_cidr", "45.137.21.0/24"),
+        ioc("ipv4_cidr", "185.220.101.0/24"),
+        ioc("ipv4_cidr", "10.0.0.0/8"),  # private: a firewall must not block it
+        ioc("ipv4_cidr", "0.0.0.0/0"),  # everything
+        ioc("ipv4_cidr", "100.0.0.0/8"),  # holds the shared 100.64.0.0/10
+        ioc("ipv4_cidr", "4.0.0.0/6"),  # wider than a /8
+        ioc("ipv6_cidr", "2a0e:97c0:3e0::/48"),
+        ioc("ipv4_cidr", "203.0.113.0/24", "documentation"),
+    )
+
+    assert blocklist_text([entry], ioc_type="ipv4") == (
+        b"45.137.21.0/24\n45.137.21.9\n185.220.101.0/24\n"
+    )
+    assert blocklist_text([entry], ioc_type="ipv6") == b"2a0e:97c0:3e0::/48\n"
+
+
 def test_the_same_indicators_in_another_order_give_the_same_bytes() -> None:
     one = make_entry(ioc("domain", "b-update.top"), ioc("domain", "a-update.top"), item_id=1)
     two = make_entry(ioc("domain", "a-update.top"), item_id=2)
