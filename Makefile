@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_DIR ?= ../shared/bench
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-feeds bench-read bench-export bench-memory
+.PHONY: install run test lint format clean bench bench-iocs bench-extract bench-summarize bench-llm bench-feeds bench-read bench-export bench-memory
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-extract: $(BENCH_STAMP) ## article extraction: ours vs trafilatura and rea
 
 bench-summarize: $(BENCH_STAMP) ## offline summaries: ours vs lead-k, TextRank, LexRank (ROUGE)
 	$(BIN)/python bench/summarize.py --shared $(BENCH_DIR)
+
+bench-llm: $(BENCH_STAMP) ## the configured model (SECDIGEST_LLM_*) on the summarization sets: ROUGE vs offline and lead-6, grounding, tokens, latency (BENCH_LLM_ARGS=--limit 10)
+	@$(BIN)/python bench/llm.py --shared $(BENCH_DIR) $(BENCH_LLM_ARGS)
 
 bench-feeds: install ## feed pulls: 200 items, a 1 s model, concurrency 8; in-process and two Redis workers
 	$(BIN)/python bench/feeds.py

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # After this many consecutive failures the model is left alone for a while.
     llm_breaker_failures: int = Field(default=5, ge=1)
     llm_breaker_cooldown: float = Field(default=60.0, gt=0)
+    # What the endpoint charges, USD per million prompt / completion tokens: `secdigest bench
+    # llm` prices its run with them (one unset counts as 0; both unset: no price).
+    llm_price_in: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    llm_price_out: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     lang: Literal["ja", "en"] = "ja"
     timezone: str = "Asia/Tokyo"

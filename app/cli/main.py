@@ -2,8 +2,8 @@
 
 Building the parser costs no import beyond argparse; a command's module (`server`,
 `articles`, `iocs`, `reports`, `keys`, `feeds`, `exports`, `indicators`, `search`,
-`enrich`, `delivery`, `doctor`) is imported only when that command runs, so each may import what it
-needs at its top, and `secdigest iocs --jsonl` starts fast.
+`enrich`, `delivery`, `doctor`, `bench`) is imported only when that command runs, so each
+may import what it needs at its top, and `secdigest iocs --jsonl` starts fast.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ examples:
   secdigest publish 2024-12-06
   SECDIGEST_BROKER_URL=redis://127.0.0.1:6379/0 secdigest worker
   secdigest doctor
+  SECDIGEST_LLM_BASE_URL=http://127.0.0.1:11434/v1 secdigest bench llm --limit 5
 
 configuration: SECDIGEST_* environment variables or a .env file (docs/api.md).
 documentation: README.md and docs/ (the API, feeds, IOCs, summaries, workers).
@@ -122,6 +123,33 @@ def _add_webhook_arguments(hooks: argparse.ArgumentParser) -> None:
     remove.add_argument("id", type=int, metavar="ID")
     test = actions.add_parser("test", help="send it a signed webhook.test message now")
     test.add_argument("id", type=int, metavar="ID")
+
+
+def _add_bench_arguments(bench: argparse.ArgumentParser) -> None:
+    actions = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
+    llm = actions.add_parser(
+        "llm",
+        help="the configured model (SECDIGEST_LLM_*) on the summarization sets: ROUGE, "
+        "grounding, tokens, latency; Markdown on stdout, JSON under --out",
+    )
+    llm.add_argument(
+        "--shared", default="../shared/bench", metavar="DIR", help="bench data (its summarize/)"
+    )
+    llm.add_argument("--limit", type=int, metavar="N", help="only the first N articles")
+    llm.add_argument(
+        "--concurrency", type=int, metavar="N", help="articles at once (SECDIGEST_LLM_CONCURRENCY)"
+    )
+    llm.add_argument("--lang", choices=("en", "ja"), help="digest language (default en)")
+    llm.add_argument("--set", action="append", metavar="NAME", help="only this set (repeatable)")
+    llm.add_argument(
+        "--out", default="var/bench", metavar="DIR", help="JSON report and cache (var/bench)"
+    )
+    llm.add_argument(
+        "--injection",
+        metavar="DIR",
+        help="prompt-injection pages and their cases.json (default bench/llm_injection)",
+    )
+    llm.add_argument("--no-injection", action="store_true", help="skip the prompt-injection pages")
 
 
 def _add_search_arguments(found: argparse.ArgumentParser) -> None:
@@ -298,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_enrich_arguments(
         add("enrich", "enrich:cmd_enrich", "CVE context: update KEV and EPSS data, or its status")
+    )
+    _add_bench_arguments(
+        add("bench", "bench:cmd_bench", "benchmarks to run on your own setup: llm (a model)")
     )
     add(
         "worker",

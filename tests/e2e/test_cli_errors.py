@@ -28,7 +28,9 @@ from tests.support.processes import cli_env, free_port, run_cli_many
 # Commands that serve until stopped: run only where they fail before serving.
 LONG_RUNNING = {"serve", "worker"}
 # Commands that never open the database (`doctor` reports it unreachable on stdout).
-NO_DATABASE = {"iocs", "extract", "doctor"}
+NO_DATABASE = {"iocs", "extract", "doctor", "bench"}
+# Commands that need a setting the test environment lacks (a model): a usage error, 2.
+NEEDS_CONFIGURATION = {"bench"}
 # Commands whose FILE is bytes (HTML or PDF in any encoding), not UTF-8 text.
 BINARY_INPUT = {"extract"}
 
@@ -148,7 +150,8 @@ def cases(broken: dict[str, str], files: Files) -> list[Case]:
     for path, parser in commands(build_parser()):
         name = " ".join(path)
         found.append(Case(f"{name}: unknown option", [*path, "--no-such-option"], 2))
-        if any(required(action) for action in arguments(parser)):
+        needs = any(required(action) for action in arguments(parser))
+        if needs or path[0] in NEEDS_CONFIGURATION:
             found.append(Case(f"{name}: no arguments", list(path), 2))
         elif path[0] not in LONG_RUNNING:
             found.append(Case(f"{name}: no arguments", list(path), None))

@@ -187,12 +187,13 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_model_server() -> Iterator[ModelServer]:
-    """Start the server on 127.0.0.1 (a free port) in a thread; stop it on exit."""
+def running_model_server(server_type: type[ModelServer] = ModelServer) -> Iterator[ModelServer]:
+    """Start the server on 127.0.0.1 (a free port) in a thread; stop it on exit. A subclass
+    of ModelServer may answer from what it is asked (its `_next`)."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     httpd.daemon_threads = True
     host, port = httpd.server_address[:2]
-    server = ModelServer(base_url=f"http://{host!s}:{port}/v1")
+    server = server_type(base_url=f"http://{host!s}:{port}/v1")
     httpd.RequestHandlerClass = _handler(server)
     thread = threading.Thread(target=httpd.serve_forever, name="model-server", daemon=True)
     thread.start()
