@@ -27,6 +27,7 @@ from app.services.iocs import find_iocs
 from app.services.llmbench.data import Article
 from app.services.summarize.base import SummaryEngine, SummaryInput
 from app.services.summarize.engines import build_engine, close_engine
+from app.services.summarize.llm import LLMEngine
 from app.settings import Settings
 
 # What the model did, kept in the cache; anything else is tried again on the next run.
@@ -94,17 +95,13 @@ def _on_parse_error(*args: Any, **kwargs: Any) -> None:
 
 
 def watch(engine: SummaryEngine) -> bool:
-    """Count each article's requests and invalid answers through instructor's client hooks
-    (the engine's per-call hooks are added to them); False if the engine has no client."""
-    # The engine keeps its instructor client private; reading it here is the bench's one
-    # reach inside (asking LLMEngine for an attempts count would remove it).
-    client = getattr(engine, "_client", None)
-    on = getattr(client, "on", None)
-    if on is None:
+    """Count each article's requests, answers and invalid answers through the engine's
+    instructor hooks (beside its own per-call ones); False for an engine without a model."""
+    if not isinstance(engine, LLMEngine):
         return False
-    on("completion:kwargs", _on_request)
-    on("completion:response", _on_response)
-    on("parse:error", _on_parse_error)
+    engine.observe("completion:kwargs", _on_request)
+    engine.observe("completion:response", _on_response)
+    engine.observe("parse:error", _on_parse_error)
     return True
 
 

@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -175,6 +176,12 @@ class LLMEngine:
         self.breaker = breaker
         self._client = client
         self._http = http
+
+    def observe(self, event: str, handler: Callable[..., None]) -> None:
+        """Call `handler` on each of instructor's `event`s of every request (`completion:kwargs`
+        for each attempt, `completion:response`, `parse:error`): `secdigest bench llm`
+        counts requests and re-asks this way, beside the engine's own per-call hooks."""
+        self._client.on(event, handler)  # type: ignore[arg-type]
 
     async def aclose(self) -> None:
         """Close the HTTP client (the app's lifespan calls this on shutdown)."""
