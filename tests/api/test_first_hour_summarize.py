@@ -87,6 +87,25 @@ async def test_store_false_text_and_markdown_write_nothing(
     assert await _rows(app) == {"Article": 0, "Summary": 0, "Report": 0, "ReportItem": 0}
 
 
+async def test_a_preview_in_a_link_section_is_the_link_line_a_stored_entry_is(
+    app: FastAPI, client: httpx.AsyncClient, site: FixtureSite
+) -> None:
+    body = {"url": site.url(ENGLISH), "section": "japan_incidents", "date": "2024-12-06"}
+    markdown = {"Accept": "text/markdown"}
+
+    preview = await client.post("/summarize", json={**body, "store": False}, headers=markdown)
+    stored = await client.post("/summarize", json=body, headers=markdown)
+    day = await client.get("/reports/2024-12-06?format=md")
+
+    assert preview.status_code == 200, preview.text
+    assert preview.text == stored.text  # the answer is the whole entry, preview or not
+    # What the stored entry is in the day: the digest's incident list, one link line.
+    assert (
+        f"- [Ember Lynx Targets Logistics Firms With Fake Update Lures]({site.url(ENGLISH)})"
+        in (day.text)
+    )
+
+
 async def test_store_false_batches_answer_each_url_and_write_nothing(
     app: FastAPI, client: httpx.AsyncClient, site: FixtureSite
 ) -> None:

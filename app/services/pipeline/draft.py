@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotAnArticle
 from app.models import Summary
 from app.services.extract import ArticleText
+from app.services.fetch.client import with_scheme
 from app.services.iocs import Ioc, find_iocs
 from app.services.iocs.flags import BenignList
 from app.services.pipeline.store import content_hash
+from app.services.reports.urls import canonical_url
 from app.services.summarize import cache as summary_cache
 from app.services.summarize.base import SummaryInput
 
@@ -55,6 +57,15 @@ def article_text(extracted: ArticleText, *, source: str) -> str:
     elif len(text) < MIN_ARTICLE_CHARS:
         raise NotAnArticle("no article text found in the page", chars=len(text))
     return text
+
+
+def given_url(url: str | None) -> tuple[str | None, str | None]:
+    """The URL a caller gave with its HTML or text (https when it has no scheme) and its
+    canonical key; (None, None) without one."""
+    if not url:
+        return None, None
+    full = with_scheme(url)
+    return full, canonical_url(full)
 
 
 async def draft(

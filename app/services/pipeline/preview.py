@@ -14,16 +14,15 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import close_transaction
-from app.models import Article, ReportItem
+from app.models import Article
 from app.models.types import utcnow
 from app.services.extract import ArticleText, extract_article, text_to_article
 from app.services.fetch.client import with_scheme
-from app.services.pipeline.draft import draft
+from app.services.pipeline.draft import draft, given_url
 from app.services.pipeline.page import read_url
 from app.services.pipeline.run import ArticleResult, Placement, Tools
 from app.services.pipeline.store import ioc_rows
-from app.services.reports import dedupe
-from app.services.reports.document import ItemKind
+from app.services.reports import dedupe, new_entry
 from app.services.reports.sections import Section
 from app.services.reports.urls import canonical_url
 
@@ -53,8 +52,7 @@ async def preview_html(
     session: AsyncSession, tools: Tools, *, html: str, url: str | None, placement: Placement
 ) -> ArticleResult:
     """HTML the caller has, read and summarized; nothing is stored."""
-    url = with_scheme(url) if url else None
-    key = canonical_url(url) if url else None
+    url, key = given_url(url)
     extracted = extract_article(html, url)
     return await _preview(
         session, tools, extracted, url=key, final_url=url, source="html", placement=placement
@@ -71,8 +69,7 @@ async def preview_text(
     placement: Placement,
 ) -> ArticleResult:
     """Plain text summarized; nothing is stored."""
-    url = with_scheme(url) if url else None
-    key = canonical_url(url) if url else None
+    url, key = given_url(url)
     extracted = text_to_article(text, title)
     return await _preview(
         session, tools, extracted, url=key, final_url=url, source="text", placement=placement
@@ -115,24 +112,7 @@ async def _preview(
         summaries=[summary],
         created_at=utcnow(),
     )
-    section = placement.section or Section(summary.section)
-    item = ReportItem(
-        section=section.value,
-        position=0,
-        kind=ItemKind.ARTICLE.value,
-        title=summary.title or article.title,
-        url=article.url or article.final_url,
-        sources=[],
-        summary=list(summary.bullets),
-        iocs=[
-            {"type": i.type, "value": i.value, "defanged": i.defanged, "flags": list(i.flags)}
-            for i in article.iocs
-        ],
-        recommendations=list(summary.recommendations),
-        other=list(summary.other),
-        model_recommendations=list(summary.model_recommendations),
-        display=None,
-    )
+    item = new_entry(article, summary, placement.section or Section(summary.section))
     log.info(
         "pipeline.preview iocs=%d engine=%s summary_reused=%s chars=%d",
         len(drafted.iocs),

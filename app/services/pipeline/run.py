@@ -21,7 +21,7 @@ from app.services.fetch import FetchPolicy
 from app.services.fetch.client import with_scheme
 from app.services.iocs import Ioc
 from app.services.iocs.flags import BenignList
-from app.services.pipeline.draft import draft, find
+from app.services.pipeline.draft import draft, find, given_url
 from app.services.pipeline.limits import Limits
 from app.services.pipeline.page import read_url
 from app.services.pipeline.store import (
@@ -127,8 +127,7 @@ async def summarize_html(
     placement: Placement,
 ) -> ArticleResult:
     """The pipeline for HTML the caller already has (no fetch)."""
-    url = with_scheme(url) if url else None
-    key = canonical_url(url) if url else None
+    url, key = given_url(url)
     extracted = extract_article(html, url)
     return await _process(
         session, tools, extracted, url=key, final_url=url, source="html", placement=placement
@@ -162,8 +161,7 @@ async def summarize_text(
     - With a ``url`` the URL is the key, as it was: the text is answered from storage when
       the URL's article holds the same text, and rewrites that article when it does not.
     """
-    url = with_scheme(url) if url else None
-    key = canonical_url(url) if url else None
+    url, key = given_url(url)
     extracted = text_to_article(text, title)
     if not force:
         stored = await dedupe.find_text(session, content_hash(extracted.text), url=key)

@@ -114,6 +114,22 @@ def _copy_summary(item: ReportItem, article: Article, summary: Summary) -> None:
     item.model_recommendations = list(summary.model_recommendations)
 
 
+def new_entry(article: Article, summary: Summary, section: Section) -> ReportItem:
+    """The entry an article makes in `section`, not yet in any report (a preview answers it
+    as it is). The incident and memo sections of the digest are lists of links (as in the
+    analysts' sample); the item keeps the summary for the JSON all the same."""
+    as_link = section in LINK_SECTIONS and bool(article.url or article.final_url)
+    item = ReportItem(
+        section=section.value,
+        position=0,
+        kind=(ItemKind.LINK if as_link else ItemKind.ARTICLE).value,
+        sources=[],
+        display=None,
+    )
+    _copy_summary(item, article, summary)
+    return item
+
+
 @dataclass(frozen=True, slots=True)
 class Placed:
     """Where an article went: its entry, and whether the entry is new."""
@@ -146,22 +162,15 @@ async def place_article(
                 _copy_summary(item, article, summary)
                 await session.flush()
             return Placed(item, added=False)
-    # The incident and memo sections of the digest are lists of links (as in the analysts'
-    # sample); the item keeps the summary for the JSON all the same.
-    as_link = section in LINK_SECTIONS and bool(article.url or article.final_url)
+    item = new_entry(article, summary, section)
     source = dedupe.source_of(article)
-    if merge and not as_link and source is not None:
+    if merge and item.kind == ItemKind.ARTICLE.value and source is not None:
         merged = await _merge_story(session, report, article, source, refresh=refresh)
         if merged is not None:
             return Placed(merged, added=False)
-    item = ReportItem(
-        report_id=report.id,
-        article_id=article.id,
-        section=section.value,
-        position=_next_position(report, section),
-        kind=(ItemKind.LINK if as_link else ItemKind.ARTICLE).value,
-    )
-    _copy_summary(item, article, summary)
+    item.report_id = report.id
+    item.article_id = article.id
+    item.position = _next_position(report, section)
     try:
         async with session.begin_nested():
             session.add(item)
@@ -226,9 +235,10 @@ async def _merge_story(
 
 def item_to_document(item: ReportItem, *, full: bool = False) -> DocumentItem:
     """A stored item as a digest entry; `full` shows a linked article as a whole entry
-    (what `POST /summarize?format=md` answers, whatever section the item sits in)."""
+    (what `POST /summarize?format=md` answers, whatever section the item sits in; a preview's
+    entry has no article row but has its summary)."""
     kind = ItemKind(item.kind)
-    if full and item.article_id is not None:
+    if full and (item.article_id is not None or item.summary):
         kind = ItemKind.ARTICLE
     return DocumentItem(
         id=item.id,
